@@ -1,11 +1,82 @@
-"""`minigen data ...` commands (filled in by the data layer)."""
+"""`minigen data ...`: look at and export the datasets and the pretraining corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
 
 import typer
 
-data_app = typer.Typer(no_args_is_help=True)
+from minigen.errors import UserError
+
+data_app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+
+def _parse_size(size: Optional[str]):
+    """"40" -> 40 (a count), "0.5" -> 0.5 (a fraction of the default), None -> None."""
+    if size is None:
+        return None
+    try:
+        return int(size)
+    except ValueError:
+        pass
+    try:
+        return float(size)
+    except ValueError:
+        raise UserError(
+            f"--size must be a number; got {size!r} (an int is a count, a float a fraction)"
+        ) from None
 
 
 @data_app.command()
-def show(name: str) -> None:
-    """Print a readable sample of a dataset's training documents and test items."""
-    raise NotImplementedError
+def show(
+    name: str = typer.Argument(..., help="reversal, syllogism, semantic or reversal_curse."),
+    seed: int = typer.Option(0, help="Dataset seed."),
+    lexicon_seed: int = typer.Option(0, help="Lexicon seed (which words are evaluation words)."),
+    size: Optional[str] = typer.Option(None, help="An int counts the dataset's unit; a float scales it."),
+    n: int = typer.Option(5, help="How many training documents and test items per split to print."),
+) -> None:
+    """Print a readable sample of a dataset's training documents and test items (answer marked *)."""
+    from minigen.data.datasets import load_dataset
+
+    ds = load_dataset(name, seed=seed, lexicon_seed=lexicon_seed, size=_parse_size(size))
+    print(f"# {ds.name}: {len(ds.train)} training documents, {len(ds.test)} test items, chance {ds.chance}")
+    print("\n## training documents")
+    for doc in ds.train[:n]:
+        print(f"[{doc.id}]\n{doc.text}\n")
+    for split in ds.splits():
+        items = [t for t in ds.test if t.split == split]
+        print(f"## test split {split!r} ({len(items)} items)")
+        for item in items[:n]:
+            print(f"[{item.id}] needs {', '.join(item.meta['doc_ids'][:3])}"
+                  f"{' ...' if len(item.meta['doc_ids']) > 3 else ''}")
+            print(item.prompt + " ...")
+            for i, option in enumerate(item.options):
+                mark = "*" if i == item.answer else ("+" if item.meta["valid"][i] else " ")
+                print(f"  {mark} {option!r}")
+            print()
+    print("(* answer, + also valid)")
+
+
+@data_app.command()
+def export(
+    name: str = typer.Argument(..., help="A dataset name, or `corpus` for the pretraining corpus."),
+    out: Path = typer.Option(..., help="Dataset: a directory (train.jsonl, test.jsonl). Corpus: a file."),
+    tokens: Optional[int] = typer.Option(None, help="corpus only: how many tokens of documents to write."),
+    seed: int = typer.Option(0, help="Dataset seed, or corpus stream seed."),
+    lexicon_seed: int = typer.Option(0, help="Lexicon seed (which words are evaluation words)."),
+    size: Optional[str] = typer.Option(None, help="Datasets: an int counts the unit; a float scales it."),
+) -> None:
+    """Export a dataset (train.jsonl, test.jsonl) or the first N tokens of the corpus (plain text)."""
+    from minigen.data.export import export_corpus, export_dataset
+
+    if name == "corpus":
+        if tokens is None or tokens < 1:
+            raise UserError(f"export corpus needs --tokens N with N >= 1; got {tokens}")
+        n_docs, n_tokens = export_corpus(out, tokens, seed=seed, lexicon_seed=lexicon_seed)
+        print(f"wrote {n_docs} documents ({n_tokens} tokens incl. BOS/EOS) to {out}")
+        return
+    if tokens is not None:
+        raise UserError("--tokens is only for `export corpus`; datasets are sized with --size")
+    n_train, n_test = export_dataset(name, out, seed=seed, lexicon_seed=lexicon_seed, size=_parse_size(size))
+    print(f"wrote {n_train} training documents and {n_test} test items to {out}")

@@ -1,0 +1,82 @@
+"""The generalization datasets: training documents and multiple-choice test items over the
+evaluation pool (words the pretraining corpus never contains).
+
+`load_dataset(name, seed=, lexicon_seed=, size=)` builds one deterministically. `size` scales the
+world: an int is a count of the dataset's unit (reversal: facts; syllogism: items; semantic:
+categories; reversal_curse: people per subset), a float is a fraction of the default size.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+from minigen.errors import UserError
+
+DATASETS = ("reversal", "syllogism", "semantic", "reversal_curse")
+
+
+@dataclass
+class Document:
+    id: str
+    text: str
+
+
+@dataclass
+class TestItem:
+    """A multiple-choice item: options are scored as continuations of `prompt`.
+
+    meta["doc_ids"]: the training documents the item needs; meta["valid"]: per option, whether it
+    follows from them (by the logic engine); plus the item's logical forms.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    id: str
+    split: str
+    prompt: str
+    options: list[str]
+    answer: int
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class Dataset:
+    name: str
+    train: list[Document]
+    test: list[TestItem]
+    chance: dict[str, float]  # per split: the accuracy of guessing
+
+    def splits(self) -> list[str]:
+        return list(dict.fromkeys(item.split for item in self.test))
+
+
+def resolve_size(name: str, size, default: int, unit: str, maximum: int) -> int:
+    """The number of units for `size` (None: default; int: count; float: fraction of default)."""
+    if size is None:
+        n = default
+    elif isinstance(size, bool) or not isinstance(size, (int, float)):
+        raise UserError(
+            f"{name}: size must be a number; got {size!r} (an int counts {unit}, a float scales {default})"
+        )
+    elif isinstance(size, float):
+        n = round(default * size)
+    else:
+        n = int(size)
+    if n < 1:
+        raise UserError(f"{name}: size {size!r} gives {n} {unit}; use a size that gives at least 1 "
+                        f"(default {default})")
+    if n > maximum:
+        raise UserError(f"{name}: size {size!r} needs {n} {unit} but the evaluation pool supplies at most "
+                        f"{maximum}; use size <= {maximum}")
+    return n
+
+
+def load_dataset(
+    name: str, *, seed: int = 0, lexicon_seed: int = 0, size: float | int | None = None
+) -> Dataset:
+    """Build dataset `name` (one of DATASETS) deterministically from the seeds."""
+    if name not in DATASETS:
+        raise UserError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
+    module = importlib.import_module(f"minigen.data.datasets.{name}")
+    return module.build(seed=seed, lexicon_seed=lexicon_seed, size=size)

@@ -1,0 +1,226 @@
+"""semantic: a nonsense-named is-a hierarchy with properties and relations, in short articles.
+
+World: ~110 categories in a forest of depth >= 4; each category (except held-out ones) has 1-6 own
+properties (never one its ancestors have, so inherited properties are new information) and some
+categories are related ("glon eat femp"). Training documents are articles of 4-20 sentences about a
+category and its neighbourhood, with context prefixes, some in question-answer form, never in the
+canonical template that test prompts use.
+
+Test splits (4 options each, distractors are hard: a word that holds the same relation to some
+other entity, checked by the engine not to follow):
+  train            a trained fact, same direction ("glon have" -> " wings.", "All glon are" -> parent)
+  reversal         "femp are eaten by" -> " glon.", "Some femp are" -> " glon." (from "All glon are femp")
+  syllogism        ancestors two or more levels up, and properties inherited from any ancestor
+  category_holdout every inherited property of a held-out category, whose only trained fact is its parent
+"""
+
+from __future__ import annotations
+
+import random
+
+from minigen.data.datasets import Dataset, Document, TestItem, resolve_size
+from minigen.data.datasets.common import eval_words, shuffled_options
+from minigen.data.docs import property_question
+from minigen.data.english import PREFIXES, PROPERTY_ADJECTIVES, PROPERTY_NOUNS, PROPERTY_VERBS, RELATION_VERBS
+from minigen.data.logic import Form, Knowledge, Prop, Quant, Relation, to_list
+from minigen.data.templates import body, n_variants, render
+from minigen.errors import UserError
+
+DEFAULT_CATEGORIES = 110
+ARTICLES_PER_CATEGORY = 20
+MAX_DEPTH = 4
+HOLDOUT_SHARE = 0.1
+N_OPTIONS = 4
+_ALL_PROPS = [("are", v) for v in PROPERTY_ADJECTIVES] + [("have", v) for v in PROPERTY_NOUNS] + [
+    ("can", v) for v in PROPERTY_VERBS]
+
+
+class World:
+    """The hierarchy, its facts, and what follows from them."""
+
+    def __init__(self, cats: list[str], rng: random.Random):
+        self.parent: dict[str, str | None] = {}
+        depth: dict[str, int] = {}
+        n_roots = max(1, len(cats) // 50)
+        for i, c in enumerate(cats):
+            if i < n_roots:
+                self.parent[c], depth[c] = None, 0
+                continue
+            if i <= n_roots + MAX_DEPTH - 1:  # one chain reaches the full depth
+                p = cats[i - 1] if i > n_roots else cats[0]
+            else:
+                p = rng.choice([x for x in cats[:i] if depth[x] < MAX_DEPTH])
+            self.parent[c], depth[c] = p, depth[p] + 1
+        self.depth = depth
+        self.children: dict[str, list[str]] = {c: [] for c in cats}
+        for c, p in self.parent.items():
+            if p is not None:
+                self.children[p].append(c)
+        leaves = [c for c in cats if not self.children[c] and depth[c] >= 2]
+        self.holdout = set(rng.sample(leaves, min(len(leaves), max(1, round(HOLDOUT_SHARE * len(cats))))))
+        self.props: dict[str, list[Prop]] = {}
+        for c in cats:  # parents come before children in `cats`
+            if c in self.holdout:
+                self.props[c] = []
+                continue
+            inherited = {(p.kind, p.value) for a in self.ancestors(c) for p in self.props[a]}
+            free = [kv for kv in _ALL_PROPS if kv not in inherited]
+            self.props[c] = [Prop(c, k, v) for k, v in rng.sample(free, rng.randint(1, 6))]
+        self.relations: list[Relation] = []
+        open_cats = [c for c in cats if c not in self.holdout]
+        for _ in range(len(cats) // 2):
+            a, b = rng.sample(open_cats, 2)
+            if b in self.ancestors(a) or a in self.ancestors(b):
+                continue
+            self.relations.append(Relation(a, rng.choice(RELATION_VERBS)[0], b))
+        self.relations = sorted(set(self.relations), key=to_list)
+        self.cats = cats
+        self.facts: list[Form] = [Quant("all", c, p) for c, p in self.parent.items() if p is not None]
+        self.facts += [p for c in cats for p in self.props[c]] + self.relations
+        self.knowledge = Knowledge(self.facts)
+
+    def ancestors(self, c: str) -> list[str]:
+        out = []
+        while self.parent[c] is not None:
+            c = self.parent[c]
+            out.append(c)
+        return out
+
+    def chain(self, c: str, ancestor: str) -> list[Form]:
+        """The is-a facts from c up to ancestor."""
+        facts, x = [], c
+        while x != ancestor:
+            facts.append(Quant("all", x, self.parent[x]))
+            x = self.parent[x]
+        return facts
+
+    def own_facts(self, c: str) -> list[Form]:
+        facts: list[Form] = [Quant("all", c, self.parent[c])] if self.parent[c] else []
+        return facts + self.props[c] + [r for r in self.relations if r.s == c]
+
+
+def _sentence(form: Form, rng: random.Random) -> str:
+    """A trained sentence: never the canonical template (variant 0), which the test prompts use, so
+    the "train" split asks for trained facts *rephrased*; relations only in the active voice."""
+    variant = 0 if isinstance(form, Relation) else 1 + rng.randrange(n_variants(form) - 1)
+    return render(form, variant, rng.randrange(1, len(PREFIXES)) if rng.random() < 0.25 else 0)
+
+
+def _qa(form: Form) -> str | None:
+    return property_question(form) if isinstance(form, Prop) and form.kind != "are" else None
+
+
+def _articles(world: World, rng: random.Random) -> tuple[list[Document], dict[Form, list[str]]]:
+    """Articles about each category; returns them and, per fact, the articles that state it."""
+    docs, where = [], {}
+    for c in world.cats:
+        own = world.own_facts(c)
+        near = list(own)
+        if world.parent[c]:
+            near += world.own_facts(world.parent[c])
+        near += [Quant("all", k, c) for k in world.children[c]]
+        near += [r for r in world.relations if r.o == c]
+        near = list(dict.fromkeys(near))
+        for k in range(ARTICLES_PER_CATEGORY):
+            size = rng.randint(4, 20)
+            chosen = list(own) if k == 0 else []  # the first article states every own fact
+            # Distinct facts first; an article longer than the neighbourhood repeats some (rephrased).
+            chosen += rng.sample(near, min(len(near), max(0, size - len(chosen))))
+            chosen += [rng.choice(near) for _ in range(max(0, size - len(chosen)))]
+            rng.shuffle(chosen)
+            qa_style = rng.random() < 0.2
+            lines = []
+            doc_id = f"semantic-{c}-{k:02d}"
+            for f in chosen:
+                qa = _qa(f) if qa_style else None
+                if qa:
+                    lines.append(qa)
+                else:
+                    lines.append(_sentence(f, rng))
+                    where.setdefault(f, [])
+                    if doc_id not in where[f]:
+                        where[f].append(doc_id)
+            docs.append(Document(doc_id, "\n".join(lines)))
+    return docs, where
+
+
+def _item(item_id, split, form: Form, text: str, candidates, make_form, world: World, where, proof,
+          rng: random.Random) -> TestItem | None:
+    """A 4-way item: prompt = text up to its last word; distractors from `candidates` that don't follow."""
+    prompt, right = text.rsplit(" ", 1)
+    wrong = sorted({w for w in candidates if not world.knowledge.follows(make_form(w))})
+    if len(wrong) < N_OPTIONS - 1:
+        return None
+    wrong = rng.sample(wrong, N_OPTIONS - 1)
+    answer_word = right[:-1]
+    words = [answer_word, *wrong]
+    forms = [make_form(w) for w in words]
+    options, answer, order = shuffled_options(rng, [f" {w}." for w in words], 0)
+    return TestItem(
+        id=item_id, split=split, prompt=prompt, options=options, answer=answer,
+        meta={
+            "doc_ids": sorted({where[f][0] for f in proof}),
+            "valid": [world.knowledge.follows(forms[j]) for j in order],
+            "form": to_list(form),
+            "option_forms": [to_list(forms[j]) for j in order],
+        },
+    )
+
+
+def _prop_item(item_id, split, world, where, prop: Prop, proof, rng):
+    same_kind = [p.value for ps in world.props.values() for p in ps if p.kind == prop.kind]
+    return _item(item_id, split, prop, render(prop), same_kind, lambda v: Prop(prop.s, prop.kind, v),
+                 world, where, proof, rng)
+
+
+def build(seed: int = 0, lexicon_seed: int = 0, size=None) -> Dataset:
+    words = eval_words("semantic", seed, lexicon_seed)
+    n = resolve_size("semantic", size, DEFAULT_CATEGORIES, "categories", len(words))
+    if n < 2 * MAX_DEPTH:
+        raise UserError(f"semantic: size {size!r} gives {n} categories; a hierarchy of depth {MAX_DEPTH} "
+                        f"needs at least {2 * MAX_DEPTH}")
+    rng = random.Random(f"semantic-build:{seed}")
+    world = World(words[:n], rng)
+    train, where = _articles(world, rng)
+    parents_of_something = sorted({p for p in world.parent.values() if p})
+    children = [c for c in world.cats if world.parent[c]]
+    items: list[TestItem | None] = []
+    for c in world.cats:
+        p = world.parent[c]
+        if c in world.holdout:
+            for a in world.ancestors(c):
+                for prop in world.props[a]:
+                    inherited = Prop(c, prop.kind, prop.value)
+                    items.append(_prop_item(f"sem-holdout-{c}-{prop.value}", "category_holdout", world, where,
+                                            inherited, world.chain(c, a) + [prop], rng))
+            continue
+        own = world.props[c][0]
+        items.append(_prop_item(f"sem-train-{c}-prop", "train", world, where, own, [own], rng))
+        if p:
+            f = Quant("all", c, p)
+            items.append(_item(f"sem-train-{c}-parent", "train", f, render(f), parents_of_something,
+                               lambda w, c=c: Quant("all", c, w), world, where, [f], rng))
+            some = Quant("some", p, c)
+            items.append(_item(f"sem-reversal-{c}-some", "reversal", some, render(some), children,
+                               lambda w, p=p: Quant("some", p, w), world, where, [f], rng))
+        ancestors = world.ancestors(c)
+        if len(ancestors) >= 2:
+            a = rng.choice(ancestors[1:])
+            f = Quant("all", c, a)
+            items.append(_item(f"sem-syllogism-{c}-ancestor", "syllogism", f, render(f), parents_of_something,
+                               lambda w, c=c: Quant("all", c, w), world, where, world.chain(c, a), rng))
+        inheritable = [(a, q) for a in ancestors for q in world.props[a]]
+        if inheritable:
+            a, q = rng.choice(inheritable)
+            items.append(_prop_item(f"sem-syllogism-{c}-inherit", "syllogism", world, where,
+                                    Prop(c, q.kind, q.value), world.chain(c, a) + [q], rng))
+    for i, r in enumerate(world.relations):
+        subjects = [x.s for x in world.relations if x.verb == r.verb] + [x.s for x in world.relations]
+        items.append(_item(f"sem-reversal-rel-{i:03d}", "reversal", r, body(r, 1) + ".", subjects,
+                           lambda w, r=r: Relation(w, r.verb, r.o), world, where, [r], rng))
+    test = [t for t in items if t is not None]
+    order = {"train": 0, "reversal": 1, "syllogism": 2, "category_holdout": 3}
+    test.sort(key=lambda t: order[t.split])
+    rng.shuffle(train)
+    return Dataset("semantic", train, test, {s: 1 / N_OPTIONS for s in order})
+

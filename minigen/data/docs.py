@@ -1,0 +1,291 @@
+"""The corpus's document types, each a function (rng, words) -> text over pretraining-pool words.
+
+In-context inference documents use exactly the ICL layout of the evaluation: statements one per
+line, then derived statements / question + answer in the formats the test prompts use. That is
+what teaches the skill (reversal, syllogism) that is later tested on new (evaluation-pool) words.
+Generation is plain Python on purpose kept lean: it runs at hundreds of thousands of tokens/s.
+"""
+
+from __future__ import annotations
+
+import random
+
+from minigen.data.english import (
+    ADJECTIVES,
+    NAME_SUFFIXES,
+    PERSON_ROLES,
+    PREFIXES,
+    PROPERTY_ADJECTIVES,
+    PROPERTY_NOUNS,
+    PROPERTY_VERBS,
+    RELATION_VERBS,
+)
+from minigen.data.logic import (
+    Compare,
+    Describe,
+    Form,
+    Knowledge,
+    Prop,
+    Quant,
+    Relation,
+    reverse,
+    valid_syllogism_patterns,
+)
+from minigen.data.people_templates import DESC_FIRST, NAME_FIRST, fill
+from minigen.data.templates import INFERENCE_HEADER, body, n_variants, render, syllogism_prompt
+
+# English phrases only the corpus uses (the tokenizer keeps every English word whole).
+REWRITE_LABEL = "In other words:"
+QA_PHRASES = ("Q:", "A:", "Yes.", "No.", "Are", "Who is", "What do", "have?", "What can", "do?", "and")
+EXTRA_ENGLISH = (REWRITE_LABEL, *QA_PHRASES)
+
+_DIMS = tuple(a for a, _, _ in ADJECTIVES)
+_VERBS = tuple(v for v, _ in RELATION_VERBS)
+_PROPS = (("are", PROPERTY_ADJECTIVES), ("have", PROPERTY_NOUNS), ("can", PROPERTY_VERBS))
+_PATTERNS_BY_Q: dict[str, list] = {}
+for _first, _second, _concl in valid_syllogism_patterns():
+    _PATTERNS_BY_Q.setdefault(_concl.q, []).append((_first, _second, _concl))
+
+
+def fact_line(form: Form, rng: random.Random, prefix_prob: float) -> str:
+    """A fact as a training sentence: random template variant, sometimes a context prefix."""
+    variant = 0 if rng.random() < 0.5 else rng.randrange(n_variants(form))
+    prefix = rng.randrange(1, len(PREFIXES)) if rng.random() < prefix_prob else 0
+    return render(form, variant, prefix)
+
+
+def canonical(form: Form) -> str:
+    return body(form) + "."
+
+
+# ---------------------------------------------------------------------------------------------
+# Random facts over given words.
+
+def random_compare(rng: random.Random, a: str, b: str) -> Compare:
+    return Compare(a, rng.choice(_DIMS), rng.random() < 0.5, b)
+
+
+def random_prop(rng: random.Random, s: str) -> Prop:
+    kind, values = rng.choice(_PROPS)
+    return Prop(s, kind, rng.choice(values))
+
+
+def random_person(rng: random.Random, words: list[str]) -> Describe:
+    first, last, w1, w2 = rng.sample(words, 4)
+    suffix = rng.choice(NAME_SUFFIXES) if rng.random() < 0.5 else ""
+    name = f"{first.capitalize()} {last.capitalize()}{suffix}"
+    return Describe(name, f"the {rng.choice(PERSON_ROLES)} of the {w1} {w2}")
+
+
+def random_fact(rng: random.Random, words: list[str]) -> Form:
+    """Any kind of fact, for distractor lines and fact documents."""
+    r = rng.random()
+    if r < 0.3:
+        return random_compare(rng, *rng.sample(words, 2))
+    if r < 0.55:
+        return Quant(rng.choice(("all", "some", "no")), *rng.sample(words, 2))
+    if r < 0.75:
+        return random_prop(rng, rng.choice(words))
+    if r < 0.9:
+        s, o = rng.sample(words, 2)
+        return Relation(s, rng.choice(_VERBS), o)
+    return random_person(rng, words)
+
+
+def _n_facts(rng: random.Random, cfg) -> int:
+    return rng.randint(cfg.facts_min, cfg.facts_max)
+
+
+# ---------------------------------------------------------------------------------------------
+# Document types.
+
+def icl_reversal_doc(rng: random.Random, words: list[str], cfg) -> str:
+    """Comparison facts (some prefixed, some repeated), then canonical reversals of some of them."""
+    n = _n_facts(rng, cfg)
+    pool = rng.sample(words, 2 * n)
+    facts = []
+    for i in range(n):
+        a, b = pool[2 * i], pool[2 * i + 1]
+        if facts and rng.random() < 0.2:  # a word in two facts: the reversal must pick the right one
+            a = rng.choice(facts).a
+        facts.append(random_compare(rng, a, b))
+    lines = [fact_line(f, rng, cfg.prefix_prob) for f in facts]
+    for _ in range(rng.randrange(5) if n > 2 else 0):  # repeated facts, as in the dataset's articles
+        lines.insert(rng.randrange(len(lines) + 1), fact_line(rng.choice(facts), rng, cfg.prefix_prob))
+    asked = rng.sample(facts, min(len(facts), rng.randint(1, 3)))
+    lines += [canonical(reverse(f)) for f in asked]
+    return "\n".join(lines)
+
+
+def _syllogism_instance(rng: random.Random, s: str, m: str, p: str):
+    first, second, concl = rng.choice(_PATTERNS_BY_Q[rng.choice(("all", "no", "some"))])
+    name = {"S": s, "M": m, "P": p}
+    premises = [Quant(x.q, name[x.s], name[x.p]) for x in (first, second)]
+    return premises, Quant(concl.q, s, p)
+
+
+def icl_syllogism_doc(rng: random.Random, words: list[str], cfg) -> str:
+    """One or two premise pairs among distractor facts, then the test's question and the answer."""
+    k = 1 if rng.random() < 0.6 else 2
+    n_distract = max(0, _n_facts(rng, cfg) - 2 * k)
+    pool = rng.sample(words, 3 * k + 4 * n_distract)
+    lines, questions = [], []
+    for i in range(k):
+        s, m, p = pool[3 * i: 3 * i + 3]
+        premises, concl = _syllogism_instance(rng, s, m, p)
+        lines += [fact_line(x, rng, cfg.prefix_prob * 0.5) for x in premises]
+        questions.append(f"{syllogism_prompt(s, p)} {canonical(concl)}")
+    rest = pool[3 * k:]
+    for i in range(n_distract):
+        lines.append(fact_line(random_fact(rng, rest[4 * i: 4 * i + 4]), rng, cfg.prefix_prob))
+    rng.shuffle(lines)
+    rng.shuffle(questions)
+    return "\n".join(lines + questions)
+
+
+def _small_world(rng: random.Random, words: list[str], n: int) -> list[Form]:
+    """A small knowledge structure: an is-a chain with properties and relations, plus people."""
+    chain = rng.sample(words, 3 + n)
+    facts: list[Form] = [Quant("all", chain[i], chain[i + 1]) for i in range(rng.randint(1, 3))]
+    for _ in range(n // 2):
+        facts.append(random_prop(rng, rng.choice(chain[1:4])))
+    extra = chain[4:]
+    if len(extra) >= 2:
+        facts.append(Relation(extra[0], rng.choice(_VERBS), extra[1]))
+    if rng.random() < 0.5:
+        facts.append(random_person(rng, words))
+    rng.shuffle(facts)
+    return facts
+
+
+def _derived_new(rng: random.Random, facts: list[Form], limit: int) -> list[Form]:
+    """Statements that follow from the facts and are not facts themselves (engine-checked)."""
+    known = Knowledge(facts)
+    given = set(facts)
+    # Particular conclusions are kept only as the converse of a given "all" ("Some femp are glon"
+    # from "All glon are femp"): the others are many and uninformative.
+    new = [
+        f for f in known.derived
+        if f not in given
+        and not (isinstance(f, Quant) and f.q == "some" and Quant("all", f.p, f.s) not in given)
+    ]
+    new.sort(key=repr)
+    return rng.sample(new, min(limit, len(new)))
+
+
+def _restatements(form: Form) -> list[str]:
+    """Other sentences with the same meaning: other templates, reversals, and passive/active voice."""
+    out = [body(form, v) + "." for v in range(n_variants(form))]
+    if isinstance(form, Compare):
+        out.append(canonical(reverse(form)))
+    elif isinstance(form, Quant) and form.q != "all":
+        out.append(canonical(Quant(form.q, form.p, form.s)))
+    return out
+
+
+def icl_other_doc(rng: random.Random, words: list[str], cfg) -> str:
+    """Hierarchy / property / relation / people facts, then what follows (no header).
+
+    Relations and people are restated in the other voice / order ("The inventor of ... is Femp
+    Glonski"): the in-context reversal the reversal_curse and semantic tests ask for.
+    """
+    facts = _small_world(rng, words, _n_facts(rng, cfg))
+    lines, tail = [], [canonical(f) for f in _derived_new(rng, facts, 3)]
+    for f in facts:
+        if isinstance(f, (Relation, Describe)):
+            v = rng.randrange(2)
+            prefix = rng.randrange(1, len(PREFIXES)) if rng.random() < cfg.prefix_prob else 0
+            lines.append(render(f, v, prefix))
+            tail.append(body(f, 1 - v) + ".")
+        else:
+            lines.append(fact_line(f, rng, cfg.prefix_prob))
+    rng.shuffle(tail)
+    return "\n".join(lines + tail)
+
+
+def icl_people_doc(rng: random.Random, words: list[str], cfg) -> str:
+    """People facts in paraphrase templates (either order), then some restated in the other order.
+
+    Uses all templates, including those the reversal_curse dataset holds out from its training
+    documents: the corpus teaches the formats, the dataset tests new people.
+    """
+    people = [random_person(rng, words) for _ in range(rng.randint(2, max(2, cfg.facts_max // 2)))]
+    lines, tail = [], []
+    for p in people:
+        first = NAME_FIRST if rng.random() < 0.5 else DESC_FIRST
+        other = DESC_FIRST if first is NAME_FIRST else NAME_FIRST
+        lines.append(fill(rng.choice(first), p.name, p.desc))
+        tail.append(fill(rng.choice(other), p.name, p.desc))
+    asked = rng.sample(tail, rng.randint(1, len(tail)))
+    return "\n".join(lines + asked)
+
+
+def inference_doc(rng: random.Random, words: list[str], cfg) -> str:
+    """Facts, the header "It follows that:", then derived statements (global augmentation format)."""
+    facts = _small_world(rng, words, _n_facts(rng, cfg))
+    if rng.random() < 0.5:
+        a, b, c = rng.sample(words, 3)
+        facts += [random_compare(rng, a, b)]
+        facts += [Compare(b, facts[-1].adj, facts[-1].more, c)] if rng.random() < 0.5 else []
+    derived = _derived_new(rng, facts, 5)
+    lines = [fact_line(f, rng, cfg.prefix_prob) for f in facts]
+    return "\n".join(lines + [INFERENCE_HEADER] + [canonical(f) for f in derived])
+
+
+def rewrite_doc(rng: random.Random, words: list[str], cfg) -> str:
+    """A statement, then its restatements and reversal (local augmentation format)."""
+    parts = []
+    for _ in range(rng.randint(1, 3)):
+        form = random_fact(rng, words)
+        first, *rest = _restatements(form)
+        rng.shuffle(rest)
+        parts.append("\n".join([first, REWRITE_LABEL, *rest]))
+    return "\n".join(parts)
+
+
+def facts_doc(rng: random.Random, words: list[str], cfg) -> str:
+    """Independent facts of every kind, in varied surface forms."""
+    n = _n_facts(rng, cfg)
+    return "\n".join(fact_line(random_fact(rng, words), rng, cfg.prefix_prob) for _ in range(n))
+
+
+def property_question(prop: Prop) -> str:
+    """"Q: What do glon have?\nA: wings." (shared with the semantic dataset's QA-style articles)."""
+    if prop.kind == "are":
+        return f"Q: Are {prop.s} {prop.value}?\nA: Yes."
+    question = f"What do {prop.s} have?" if prop.kind == "have" else f"What can {prop.s} do?"
+    return f"Q: {question}\nA: {prop.value}."
+
+
+def _question(rng: random.Random, fact: Form) -> str:
+    if isinstance(fact, Compare):
+        if rng.random() < 0.5:
+            return f"Q: Are {fact.a} {'more' if fact.more else 'less'} {fact.adj} than {fact.b}?\nA: Yes."
+        r = reverse(fact)
+        wrong = 'less' if r.more else 'more'
+        return f"Q: Are {r.a} {wrong} {r.adj} than {r.b}?\nA: No."
+    if isinstance(fact, Describe):
+        return f"Q: Who is {fact.desc}?\nA: {fact.name}."
+    if isinstance(fact, Prop):
+        return property_question(fact)
+    return f"Q: Is it true that {body(fact)[0].lower() + body(fact)[1:]}?\nA: Yes."
+
+
+def qa_doc(rng: random.Random, words: list[str], cfg) -> str:
+    """Facts, then questions about them with answers."""
+    facts = [random_fact(rng, words) for _ in range(rng.randint(2, 5))]
+    lines = [fact_line(f, rng, cfg.prefix_prob) for f in facts]
+    asked = rng.sample(facts, rng.randint(1, len(facts)))
+    return "\n".join(lines + [_question(rng, f) for f in asked])
+
+
+DOC_TYPES = {
+    "icl_reversal": icl_reversal_doc,
+    "icl_syllogism": icl_syllogism_doc,
+    "icl_other": icl_other_doc,
+    "icl_people": icl_people_doc,
+    "facts": facts_doc,
+    "rewrite": rewrite_doc,
+    "inference": inference_doc,
+    "qa": qa_doc,
+}

@@ -1,0 +1,162 @@
+"""The generalization datasets: sizes, engine-checked answers, no leaks, byte-stable export, CLI errors."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from functools import cache
+
+import pytest
+
+from minigen.cli import main
+from minigen.data.datasets import DATASETS, load_dataset
+from minigen.data.export import export_dataset
+from minigen.data.lexicon import Lexicon
+from minigen.data.logic import Knowledge, from_list
+from minigen.data.templates import parse
+from minigen.errors import UserError
+
+
+@cache
+def dataset(name: str):
+    return load_dataset(name)
+
+
+def _forms(texts) -> list:
+    return [f for t in texts for line in t.split("\n") if (f := parse(line)) is not None]
+
+
+def test_default_sizes_match_the_paper():
+    rev = dataset("reversal")
+    assert len(rev.train) == 1000 and len([t for t in rev.test if t.split == "reversal"]) == 100
+    syl = dataset("syllogism")
+    assert len(syl.test) == 69 and all(len(t.options) == 6 for t in syl.test)
+    sem = dataset("semantic")
+    assert len(sem.train) == 2200
+    assert set(sem.splits()) == {"train", "reversal", "syllogism", "category_holdout"}
+    assert all(4 <= d.text.count("\n") + 1 <= 40 for d in sem.train)
+    rc = dataset("reversal_curse")
+    for subset in ("name_to_desc", "desc_to_name", "both"):
+        assert sum(d.id.startswith(f"rc-{subset}-") for d in rc.train) == 900
+    assert all(len(t.options) == 4 for t in rc.test)
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_items_are_well_formed_and_use_eval_words_only(name):
+    ds = dataset(name)
+    ids = {d.id for d in ds.train}
+    assert len(ids) == len(ds.train)
+    pretrain = set(Lexicon(0).pretrain_words)
+    for item in ds.test:
+        assert 0 <= item.answer < len(item.options) and item.meta["valid"][item.answer]
+        assert len(item.meta["valid"]) == len(item.options) == len(set(item.options))
+        assert set(item.meta["doc_ids"]) <= ids and item.split in ds.chance
+        assert all(o.startswith(" ") for o in item.options)
+    words = {w.lower() for d in ds.train for w in d.text.replace(".", " ").split()}
+    assert not words & pretrain
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_answers_follow_and_distractors_do_not(name):
+    """The engine, reading only the training documents' text, agrees with every item's labels."""
+    ds = dataset(name)
+    docs = {d.id: d.text for d in ds.train}
+    everything = Knowledge(_forms(docs.values()))
+    for item in ds.test:
+        forms = [from_list(f) for f in item.meta["option_forms"]]
+        needed = Knowledge(_forms(docs[i] for i in item.meta["doc_ids"]))
+        assert needed.follows(forms[item.answer]), item.id  # the item's own documents suffice
+        for form, valid in zip(forms, item.meta["valid"], strict=True):
+            assert everything.follows(form) == valid, (item.id, form)
+
+
+@pytest.mark.parametrize("name,splits", [
+    ("reversal", {"reversal"}), ("syllogism", {"syllogism"}), ("semantic", {"reversal", "syllogism"}),
+    ("reversal_curse", {"reversed"}),
+])
+def test_no_test_statement_verbatim_in_training(name, splits):
+    ds = dataset(name)
+    corpus = "\n".join(d.text for d in ds.train)
+    for item in ds.test:
+        if item.split in splits:
+            statement = (item.prompt + item.options[item.answer]).split("\n")[-1]
+            if name == "syllogism":
+                statement = item.options[item.answer].strip()
+            if name == "reversal_curse":  # the held-out template's core, in the untrained order
+                statement = item.prompt.split(", ")[-1] + item.options[item.answer]
+            # As a whole sentence (also after a context prefix, or as a question).
+            pattern = r"(?<![A-Za-z])" + re.escape(statement.rstrip(".")) + r"[.?]"
+            assert not re.search(pattern, corpus, flags=re.IGNORECASE), (item.id, statement)
+
+
+def test_answer_positions_are_balanced():
+    rev = [t.answer for t in dataset("reversal").test]
+    assert 0.35 < sum(rev) / len(rev) < 0.65
+    syl = [t.answer for t in dataset("syllogism").test]
+    assert len(set(syl)) >= 4
+
+
+def test_sizes_scale_and_bad_sizes_are_user_errors():
+    small = load_dataset("reversal", size=40)
+    assert len(small.train) == 400 and len([t for t in small.test if t.split == "reversal"]) == 40
+    assert len(load_dataset("syllogism", size=0.5).test) == 34
+    assert len(load_dataset("semantic", size=20).train) == 400
+    for name in DATASETS:
+        with pytest.raises(UserError):
+            load_dataset(name, size=10**6)
+        with pytest.raises(UserError):
+            load_dataset(name, size=0)
+    with pytest.raises(UserError):
+        load_dataset("nonsense")
+
+
+def test_same_seed_byte_identical_export(tmp_path):
+    for name in ("reversal", "syllogism"):
+        export_dataset(name, tmp_path / "a", seed=3)
+        export_dataset(name, tmp_path / "b", seed=3)
+        export_dataset(name, tmp_path / "c", seed=4)
+        for f in ("train.jsonl", "test.jsonl"):
+            assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
+        assert (tmp_path / "a" / "test.jsonl").read_bytes() != (tmp_path / "c" / "test.jsonl").read_bytes()
+
+
+@pytest.mark.parametrize("argv", [
+    ["data", "show", "nonsense"],
+    ["data", "export", "reversal", "--out", "OUT", "--size", "100000"],
+    ["data", "export", "reversal", "--out", "OUT", "--size", "many"],
+    ["data", "export", "corpus", "--out", "OUT/c.txt"],
+])
+def test_cli_bad_input_exits_2_with_one_line(argv, tmp_path, capsys):
+    argv = [a.replace("OUT", str(tmp_path)) for a in argv]
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err
+
+
+def test_cli_show_and_export(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["data", "show", "syllogism", "--n", "1"])
+    assert e.value.code == 0
+    assert "Question: what follows about" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as e:
+        main(["data", "export", "syllogism", "--out", str(tmp_path / "syl")])
+    assert e.value.code == 0
+    assert len((tmp_path / "syl" / "test.jsonl").read_text().splitlines()) == 69
+
+
+def test_export_is_identical_across_processes(tmp_path):
+    """No dependence on Python's per-process hash seed (set iteration order)."""
+    code = (
+        "import sys; from minigen.data.export import export_dataset; "
+        "export_dataset('semantic', sys.argv[1], size=30); export_dataset('syllogism', sys.argv[1] + 's')"
+    )
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / hash_seed)], check=True, env=env)
+    for sub in ("", "s"):
+        for f in ("train.jsonl", "test.jsonl"):
+            assert (tmp_path / f"1{sub}" / f).read_bytes() == (tmp_path / f"2{sub}" / f).read_bytes()
