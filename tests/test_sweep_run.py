@@ -1,0 +1,124 @@
+"""`minigen run` (one sweep run): parameter parsing and routing, the pretraining cache key, icl_share,
+the torchrun hand-off. Nothing trains here; the end-to-end sweep is the slow test at the bottom."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from minigen.errors import UserError
+from minigen.experiment import (
+    check,
+    flat_metrics,
+    icl_share_overrides,
+    parse_flags,
+    pretrain_key,
+    to_experiment,
+    torchrun_command,
+)
+from minigen.sweep import plan_runs, run_sweep
+from minigen.sweep_config import load_sweep
+
+EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
+
+
+def test_flags_as_wandb_agent_passes_them():
+    params = parse_flags(["--preset=tiny", "--split", "reversal", "--ft={'lr': 0.001, 'steps': 50}",
+                          "--conditions=base,icl"])
+    assert params == {"preset": "tiny", "split": "reversal", "ft.lr": 0.001, "ft.steps": 50,
+                      "conditions": "base,icl"}
+    with pytest.raises(UserError, match="unexpected argument"):
+        parse_flags(["tiny"])
+    with pytest.raises(UserError, match="--seeds needs a value"):
+        parse_flags(["--seeds"])
+
+
+def test_parameters_are_routed_to_pretraining_or_compare():
+    exp = to_experiment({"preset": "small", "steps": "20", "train.lr": 0.01, "data.seed": 3,
+                         "ft.lr": 1e-4, "dataset.size": "20", "icl.max_tokens": 128, "seeds": 2})
+    assert (exp.preset, exp.steps, exp.seeds) == ("small", 20, 2)
+    assert exp.pretrain_overrides == ["train.lr=0.01", "data.seed=3"]
+    assert exp.compare_overrides == ["ft.lr=0.0001", "data.size=20", "icl.max_tokens=128"]
+    with pytest.raises(UserError, match="unknown parameter 'lr'"):
+        to_experiment({"lr": 0.1})
+    with pytest.raises(UserError, match="steps=many"):
+        to_experiment({"steps": "many"})
+
+
+def test_check_validates_names_and_values_with_the_real_configs():
+    check({"preset": "tiny", "split": "syllogism", "ft.sentences": "cumulative", "train.lr": 0.01})
+    for bad, word in [({"preset": "huge"}, "huge"), ({"train.lrr": 1}, "train.lrr"),
+                      ({"ft.sentences": "some"}, "some"), ({"split": "nope"}, "nope"),
+                      ({"conditions": "base,magic"}, "magic"), ({"seeds": 0}, "seeds")]:
+        with pytest.raises(UserError, match=word):
+            check(bad)
+
+
+def test_runs_differing_only_in_evaluation_share_one_pretraining():
+    a = check({"preset": "tiny", "steps": 5, "split": "reversal", "ft.lr": 1e-3})
+    b = check({"preset": "tiny", "steps": 5, "split": "syllogism", "ft.lr": 1e-4, "seeds": 1})
+    c = check({"preset": "tiny", "steps": 6})
+    assert pretrain_key(a) == pretrain_key(b) != pretrain_key(c)
+
+
+def test_icl_share_sets_the_share_of_in_context_documents():
+    from minigen.config import apply_overrides, get_preset
+
+    cfg = get_preset("tiny")
+    for share in (0.0, 0.25, 0.6):
+        data = apply_overrides(cfg, icl_share_overrides(cfg.data, str(share))).data
+        weights = data.weights()
+        icl = sum(w for k, w in weights.items() if k.startswith("icl_"))
+        assert icl / sum(weights.values()) == pytest.approx(share, abs=1e-4)
+    with pytest.raises(UserError, match="icl_share"):
+        icl_share_overrides(cfg.data, "1.0")
+
+
+def test_torchrun_command_hands_pretraining_to_torchrun(monkeypatch):
+    exp = check({"preset": "small", "steps": 100, "nproc_per_node": 8, "train.lr": 0.001})
+    cmd = torchrun_command(exp, ckpt="ck", resume=True, wandb_mode="offline")
+    assert cmd[:4] == [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    assert "--nproc_per_node=8" in cmd and cmd[cmd.index("-m", 3):][:3] == ["-m", "minigen", "pretrain"]
+    assert cmd[-3:] == ["--resume", "--set", "train.lr=0.001"]
+    monkeypatch.setenv("MINIGEN_TORCHRUN_ARGS", "--nnodes=2 --node_rank=0 --rdzv_endpoint=h:29500")
+    assert torchrun_command(exp, "ck", False, "offline")[3:6] == ["--nnodes=2", "--node_rank=0",
+                                                                 "--rdzv_endpoint=h:29500"]
+
+
+def test_flat_metrics_names_and_generalization_mean():
+    split = lambda a: {"acc": a, "ci": [a - 0.1, a + 0.1]}
+    results = {"datasets": {"reversal": {"conditions": {"icl": {"splits": {
+        "reversal": split(0.8), "train": split(1.0)}}}}, "syllogism": {"conditions": {"icl": {"splits": {
+            "syllogism": split(0.6)}}}}}}
+    flat = flat_metrics(results)
+    assert flat["reversal/icl/reversal/acc"] == 0.8 and flat["reversal/icl/train/ci_hi"] == 1.1
+    assert flat["icl/generalization_acc"] == pytest.approx(0.7)  # trained-facts split left out
+
+
+@pytest.mark.parametrize("path", sorted(EXPERIMENTS.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_experiment_file_is_valid(path):
+    """Each sweep file in experiments/ parses and every run's parameters pass `minigen run`'s checks."""
+    assert plan_runs(load_sweep(path))
+
+
+@pytest.mark.slow
+def test_two_run_sweep_end_to_end_on_tiny_settings(tmp_path, monkeypatch):
+    """experiments/smoke.yaml for real: one 4-step tiny pretraining shared by two runs (reversal,
+    syllogism), each comparing base / ICL / FT with W&B offline; then the report."""
+    from minigen.report import run_report
+
+    monkeypatch.setenv("WANDB_DIR", str(tmp_path))
+    out = tmp_path / "sweep"
+    summary = run_sweep(EXPERIMENTS / "smoke.yaml", out=out, workers=1, wandb_mode="offline")
+    if summary["failed"]:
+        tails = [json.loads((out / "runs" / r / "status.json").read_text())["stderr_tail"]
+                 for r in summary["failed"]]
+        pytest.fail("\n\n".join(tails))
+    assert summary["done"] == 2 and summary["best"]["metric"] is not None
+    assert len([p for p in (out / "checkpoints").iterdir() if p.is_dir()]) == 1  # one pretraining, shared
+    assert len(list(out.glob("runs/*/wandb/offline-run-*"))) == 2  # each run logged to W&B, offline
+    report = run_report(out, wandb_mode="disabled").read_text()
+    assert "reversal / reversal" in report and "syllogism / syllogism" in report
