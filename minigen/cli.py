@@ -52,7 +52,11 @@ def compare(
     conditions: str = typer.Option("base,icl,ft", help="Comma-separated conditions to run."),
     seeds: int = typer.Option(3, help="Number of seeds (finetuning seeds / ICL document orders)."),
     out: Optional[Path] = typer.Option(None, help="Output directory (default: CKPT/compare/SPLIT)."),
-    set_: list[str] = typer.Option([], "--set", help="Override a compare option: --set ft.lr=1e-4."),
+    set_: list[str] = typer.Option(
+        [], "--set", help="Override a compare option: --set ft.lr=1e-4. Keys: ft.lr, ft.steps (0: auto), "
+        "ft.epochs, ft.batch_size, ft.warmup, ft.sentences (none|independent|cumulative), ft.save, "
+        "icl.max_tokens, data.size, data.seed, eval.batch_size, eval.bootstrap, eval.same_direction, "
+        "eval.threads."),
     wandb: str = typer.Option("offline", help="W&B mode: online, offline or disabled."),
 ) -> None:
     """Compare base / ICL / finetuning (and augmented finetuning) on one dataset."""
@@ -62,6 +66,76 @@ def compare(
         split=split, ckpt=ckpt, conditions=conditions, seeds=seeds, out=out, overrides=list(set_),
         wandb_mode=wandb,
     )
+
+
+@app.command()
+def augment(
+    split: str = typer.Option(..., help="Dataset to augment: reversal, syllogism, semantic, reversal_curse."),
+    strategy: str = typer.Option(..., help="local, global, oracle-local or oracle-global."),
+    ckpt: Path = typer.Option(Path("runs/tiny"), help="Run directory made by `minigen pretrain`."),
+    out: Path = typer.Option(..., help="Output JSONL file of augmented documents."),
+    n: int = typer.Option(4, help="Samples per sentence (local) or per document (global); oracle-global: "
+                          "traces per document."),
+    seed: int = typer.Option(0, help="Sampling seed (the same seed writes the same file)."),
+    temperature: float = typer.Option(0.8, help="Sampling temperature (0: greedy)."),
+    size: str = typer.Option("", help="Dataset size as in compare's data.size: a count (20) or a fraction "
+                             "(0.5); default: the paper's size."),
+) -> None:
+    """Write augmented finetuning documents (the model's own in-context inferences) and a report."""
+    from minigen.augment.run import run_augment
+
+    run_augment(split=split, strategy=strategy, ckpt=ckpt, out=out, n=n, seed=seed, temperature=temperature,
+                size=size)
+
+
+@app.command()
+def sweep(
+    file: Path = typer.Argument(..., help="Sweep file in the W&B sweep schema (YAML)."),
+    workers: int = typer.Option(1, help="Runs in parallel (worker processes)."),
+    out: Optional[Path] = typer.Option(None, help="Sweep directory (default: sweeps/NAME)."),
+    seed: int = typer.Option(0, help="Seed of random search (the same seed samples the same runs)."),
+    wandb: str = typer.Option("offline", help="W&B mode of every run: online, offline or disabled."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print each run's command; run nothing."),
+) -> None:
+    """Run a W&B-schema sweep file locally (resumable; each run logged to W&B in the sweep's group).
+
+    The same file runs on W&B with `wandb sweep FILE` then `wandb agent ID`."""
+    from minigen.sweep import run_sweep
+
+    summary = run_sweep(file=file, workers=workers, out=out, seed=seed, wandb_mode=wandb, dry_run=dry_run)
+    if summary.get("failed"):
+        raise typer.Exit(1)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def run(
+    ctx: typer.Context,
+    out: Optional[Path] = typer.Option(
+        None, help="Run directory (default: $MINIGEN_RUN_DIR or runs/experiments/ID)."),
+    ckpt_cache: Optional[Path] = typer.Option(
+        None, help="Shared pretraining cache (default: $MINIGEN_CKPT_CACHE or runs/checkpoints)."),
+    wandb: str = typer.Option("offline", help="W&B mode: online, offline or disabled."),
+) -> None:
+    """One sweep run: pretrain (shared by runs with the same pretraining config), then compare.
+
+    Parameters are --KEY=VALUE flags, as `wandb agent` passes them: preset, steps, split, conditions,
+    seeds, ckpt, nproc_per_node; model.X / train.X / data.X (pretraining config); ft.X / icl.X /
+    eval.X / dataset.X (compare options). Example: minigen run --preset=tiny --split=reversal --ft.lr=0.001
+    """
+    from minigen.experiment import parse_flags, run_experiment
+
+    run_experiment(parse_flags(list(ctx.args)), out=out, ckpt_cache=ckpt_cache, wandb_mode=wandb)
+
+
+@app.command()
+def report(
+    sweep_dir: Path = typer.Argument(..., help="Directory of a sweep (made by `minigen sweep`)."),
+    wandb: str = typer.Option("offline", help="W&B mode: online, offline or disabled."),
+) -> None:
+    """Aggregate a sweep's results into tables and figures (PNG + Markdown)."""
+    from minigen.report import run_report
+
+    run_report(sweep_dir=sweep_dir, wandb_mode=wandb)
 
 
 def main(argv: Optional[list[str]] = None) -> None:

@@ -38,6 +38,9 @@ class CorpusConfig:
     facts_min: int = 4  # facts per in-context document
     facts_max: int = 10
     prefix_prob: float = 0.4  # share of fact sentences with a context prefix ("Did you know that")
+    canonical_share: float = 0.5  # share of fact sentences in the canonical template (others: random)
+    reversal_share: float = 1.0  # share of an in-context reversal document's facts reversed at its end
+    syllogisms_max: int = 3  # premise pairs (each with its question) per in-context syllogism document
 
     def __post_init__(self) -> None:
         weights = self.weights()
@@ -48,6 +51,12 @@ class CorpusConfig:
                 f"need 2 <= facts_min <= facts_max <= 40; got facts_min={self.facts_min}, "
                 f"facts_max={self.facts_max}"
             )
+        if not 0.0 <= self.canonical_share <= 1.0:
+            raise UserError(f"canonical_share must be in [0, 1]; got {self.canonical_share}")
+        if not 0.0 <= self.reversal_share <= 1.0:
+            raise UserError(f"reversal_share must be in [0, 1]; got {self.reversal_share}")
+        if not 1 <= self.syllogisms_max <= 6:
+            raise UserError(f"syllogisms_max must be in 1..6; got {self.syllogisms_max}")
         if not 0.0 <= self.prefix_prob <= 1.0:
             raise UserError(f"prefix_prob must be in [0, 1]; got {self.prefix_prob}")
 

@@ -47,10 +47,10 @@ for _first, _second, _concl in valid_syllogism_patterns():
     _PATTERNS_BY_Q.setdefault(_concl.q, []).append((_first, _second, _concl))
 
 
-def fact_line(form: Form, rng: random.Random, prefix_prob: float) -> str:
-    """A fact as a training sentence: random template variant, sometimes a context prefix."""
-    variant = 0 if rng.random() < 0.5 else rng.randrange(n_variants(form))
-    prefix = rng.randrange(1, len(PREFIXES)) if rng.random() < prefix_prob else 0
+def fact_line(form: Form, rng: random.Random, cfg, prefix_scale: float = 1.0) -> str:
+    """A fact as a training sentence: the canonical template or a random one, sometimes a prefix."""
+    variant = 0 if rng.random() < cfg.canonical_share else rng.randrange(n_variants(form))
+    prefix = rng.randrange(1, len(PREFIXES)) if rng.random() < cfg.prefix_prob * prefix_scale else 0
     return render(form, variant, prefix)
 
 
@@ -109,10 +109,13 @@ def icl_reversal_doc(rng: random.Random, words: list[str], cfg) -> str:
         if facts and rng.random() < 0.2:  # a word in two facts: the reversal must pick the right one
             a = rng.choice(facts).a
         facts.append(random_compare(rng, a, b))
-    lines = [fact_line(f, rng, cfg.prefix_prob) for f in facts]
+    lines = [fact_line(f, rng, cfg) for f in facts]
     for _ in range(rng.randrange(5) if n > 2 else 0):  # repeated facts, as in the dataset's articles
-        lines.insert(rng.randrange(len(lines) + 1), fact_line(rng.choice(facts), rng, cfg.prefix_prob))
-    asked = rng.sample(facts, min(len(facts), rng.randint(1, 3)))
+        lines.insert(rng.randrange(len(lines) + 1), fact_line(rng.choice(facts), rng, cfg))
+    # Reversing most facts makes the reversal lines a large share of the document: the skill is learned
+    # from those lines alone, and a tiny model needs many of them per token to pick it up in minutes.
+    n_asked = max(1, round(cfg.reversal_share * len(facts)))
+    asked = rng.sample(facts, n_asked)
     lines += [canonical(reverse(f)) for f in asked]
     return "\n".join(lines)
 
@@ -126,18 +129,18 @@ def _syllogism_instance(rng: random.Random, s: str, m: str, p: str):
 
 def icl_syllogism_doc(rng: random.Random, words: list[str], cfg) -> str:
     """One or two premise pairs among distractor facts, then the test's question and the answer."""
-    k = 1 if rng.random() < 0.6 else 2
+    k = rng.randint(1, cfg.syllogisms_max)
     n_distract = max(0, _n_facts(rng, cfg) - 2 * k)
     pool = rng.sample(words, 3 * k + 4 * n_distract)
     lines, questions = [], []
     for i in range(k):
         s, m, p = pool[3 * i: 3 * i + 3]
         premises, concl = _syllogism_instance(rng, s, m, p)
-        lines += [fact_line(x, rng, cfg.prefix_prob * 0.5) for x in premises]
+        lines += [fact_line(x, rng, cfg, prefix_scale=0.5) for x in premises]
         questions.append(f"{syllogism_prompt(s, p)} {canonical(concl)}")
     rest = pool[3 * k:]
     for i in range(n_distract):
-        lines.append(fact_line(random_fact(rng, rest[4 * i: 4 * i + 4]), rng, cfg.prefix_prob))
+        lines.append(fact_line(random_fact(rng, rest[4 * i: 4 * i + 4]), rng, cfg))
     rng.shuffle(lines)
     rng.shuffle(questions)
     return "\n".join(lines + questions)
@@ -198,7 +201,7 @@ def icl_other_doc(rng: random.Random, words: list[str], cfg) -> str:
             lines.append(render(f, v, prefix))
             tail.append(body(f, 1 - v) + ".")
         else:
-            lines.append(fact_line(f, rng, cfg.prefix_prob))
+            lines.append(fact_line(f, rng, cfg))
     rng.shuffle(tail)
     return "\n".join(lines + tail)
 
@@ -228,7 +231,7 @@ def inference_doc(rng: random.Random, words: list[str], cfg) -> str:
         facts += [random_compare(rng, a, b)]
         facts += [Compare(b, facts[-1].adj, facts[-1].more, c)] if rng.random() < 0.5 else []
     derived = _derived_new(rng, facts, 5)
-    lines = [fact_line(f, rng, cfg.prefix_prob) for f in facts]
+    lines = [fact_line(f, rng, cfg) for f in facts]
     return "\n".join(lines + [INFERENCE_HEADER] + [canonical(f) for f in derived])
 
 
@@ -246,7 +249,7 @@ def rewrite_doc(rng: random.Random, words: list[str], cfg) -> str:
 def facts_doc(rng: random.Random, words: list[str], cfg) -> str:
     """Independent facts of every kind, in varied surface forms."""
     n = _n_facts(rng, cfg)
-    return "\n".join(fact_line(random_fact(rng, words), rng, cfg.prefix_prob) for _ in range(n))
+    return "\n".join(fact_line(random_fact(rng, words), rng, cfg) for _ in range(n))
 
 
 def property_question(prop: Prop) -> str:
@@ -274,7 +277,7 @@ def _question(rng: random.Random, fact: Form) -> str:
 def qa_doc(rng: random.Random, words: list[str], cfg) -> str:
     """Facts, then questions about them with answers."""
     facts = [random_fact(rng, words) for _ in range(rng.randint(2, 5))]
-    lines = [fact_line(f, rng, cfg.prefix_prob) for f in facts]
+    lines = [fact_line(f, rng, cfg) for f in facts]
     asked = rng.sample(facts, rng.randint(1, len(facts)))
     return "\n".join(lines + [_question(rng, f) for f in asked])
 

@@ -1,0 +1,13 @@
+"""Augmented finetuning: the model's own in-context inferences (or the logic engine's) as finetuning data.
+
+- `local`: per training sentence, the model (prompted with rewrite examples over pretraining-pool
+  words, in the corpus's rewrite format) samples restatements and reversals;
+- `global`: per training document, the model (with a sample of the training set in context, then the
+  document and the inference header) samples the inferences that link it to the rest;
+- `oracle-local` / `oracle-global`: the same two kinds written by the logic engine (valid by construction).
+
+`minigen augment` (run.py) writes them as JSONL with a report (report.py); `conditions.py` turns them
+into the `aug-ft-*` conditions of `minigen compare`.
+"""
+
+STRATEGIES = ("local", "global", "oracle-local", "oracle-global")

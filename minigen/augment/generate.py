@@ -1,0 +1,155 @@
+"""The four strategies as one generator of augmentation records, batch by batch.
+
+A record is one generated statement: {"strategy", "source" (training document id), "unit" (local:
+index of the source sentence in its document; global: null), "sample" (which of the n samples),
+"input" (local: the source sentence), "text"}. Records come in batches as the model (or the engine)
+produces them, so a caller can write each batch out before the next one is generated.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from minigen.augment import STRATEGIES
+from minigen.augment.facts import TrainingFacts, parse_statement, sentences
+from minigen.augment.oracle import LinkedInferences, oracle_local
+from minigen.augment.prompts import (
+    ContextSampler,
+    global_outputs,
+    global_prompt,
+    local_outputs,
+    local_prompt,
+    rewrite_examples,
+)
+from minigen.augment.sampling import sample_texts
+from minigen.errors import UserError
+
+
+@dataclass
+class AugmentConfig:
+    n: int = 4  # samples per sentence (local) or per document (global); traces per document (oracle-global)
+    seed: int = 0
+    temperature: float = 0.8  # sampling temperature (diversity across the n samples)
+    top_k: int | None = None
+    local_tokens: int = 64  # new tokens per local sample (a few restatements)
+    global_tokens: int = 96  # new tokens per global sample (a few inferences)
+    batch_size: int = 64  # prompts per generate() call
+    lexicon_seed: int = 0  # the checkpoint's lexicon: rewrite examples use its pretraining pool
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise UserError(f"--n {self.n}: need at least 1 generation per sentence / document")
+
+
+@dataclass
+class Batch:
+    records: list[dict]
+    samples: int  # model samples (or oracle units) this batch came from
+    empty: int = 0  # samples that gave no complete line
+    notes: list[str] = field(default_factory=list)
+
+
+def check_strategy(strategy: str) -> None:
+    if strategy not in STRATEGIES:
+        raise UserError(f"unknown strategy {strategy!r}; choose one of: {', '.join(STRATEGIES)}")
+
+
+def augment(strategy: str, documents: list, cfg: AugmentConfig, model=None, tokenizer=None,
+            training: TrainingFacts | None = None) -> Iterator[Batch]:
+    """Generate `strategy`'s augmentations of `documents` (see the module doc for the records)."""
+    check_strategy(strategy)
+    if strategy == "oracle-local":
+        yield from _oracle_local(documents, cfg)
+    elif strategy == "oracle-global":
+        yield from _oracle_global(documents, cfg, training or TrainingFacts.from_documents(documents))
+    else:
+        assert model is not None and tokenizer is not None, f"{strategy} needs a model"
+        jobs = _local_jobs(documents, cfg) if strategy == "local" else _global_jobs(documents, cfg, model,
+                                                                                      tokenizer)
+        yield from _run_jobs(strategy, jobs, cfg, model, tokenizer)
+
+
+@dataclass
+class _Job:
+    source: str
+    unit: int | None
+    sample: int
+    prompt: str
+    input: str | None = None
+
+
+def _local_jobs(documents: list, cfg: AugmentConfig) -> list[_Job]:
+    jobs = []
+    for doc in documents:
+        for k, sent in enumerate(sentences(doc.text)):
+            rng = random.Random(f"local:{cfg.seed}:{doc.id}:{k}")
+            prompt = local_prompt(rewrite_examples(rng, sent, lexicon_seed=cfg.lexicon_seed), sent)
+            jobs += [_Job(doc.id, k, j, prompt, sent) for j in range(cfg.n)]
+    return jobs
+
+
+def _global_jobs(documents: list, cfg: AugmentConfig, model, tokenizer) -> list[_Job]:
+    sampler = ContextSampler(documents, tokenizer)
+    room = model.cfg.seq_len - cfg.global_tokens - 1  # 1: BOS
+    jobs = []
+    for i, doc in enumerate(documents):
+        own = len(tokenizer.encode(global_prompt([], doc.text)))
+        for j in range(cfg.n):
+            rng = random.Random(f"global:{cfg.seed}:{doc.id}:{j}")
+            picked = sampler.sample(i, max(0, room - own), rng)
+            texts = [documents[c].text for c in picked]
+            prompt = global_prompt(texts, doc.text)
+            while texts and len(tokenizer.encode(prompt)) > room:  # joint tokenization may differ
+                texts.pop()
+                prompt = global_prompt(texts, doc.text)
+            jobs.append(_Job(doc.id, None, j, prompt))
+    return jobs
+
+
+def _run_jobs(strategy: str, jobs: list[_Job], cfg: AugmentConfig, model, tokenizer) -> Iterator[Batch]:
+    local = strategy == "local"
+    max_new = cfg.local_tokens if local else cfg.global_tokens
+    read = local_outputs if local else global_outputs
+    for samples in sample_texts(model, tokenizer, [j.prompt for j in jobs], max_new_tokens=max_new,
+                                temperature=cfg.temperature, top_k=cfg.top_k, seed=cfg.seed,
+                                batch_size=cfg.batch_size):
+        records, empty = [], 0
+        for s in sorted(samples, key=lambda s: s.index):
+            job = jobs[s.index]
+            lines = read(s.text, s.ended)
+            empty += not lines
+            records += [_record(strategy, job.source, job.unit, job.sample, line, job.input)
+                        for line in lines]
+        yield Batch(records, len(samples), empty)
+
+
+def _record(strategy, source, unit, sample, text, source_sentence=None) -> dict:
+    return {"strategy": strategy, "source": source, "unit": unit, "sample": sample,
+            "input": source_sentence, "text": text}
+
+
+def _oracle_local(documents: list, cfg: AugmentConfig) -> Iterator[Batch]:
+    for doc in documents:
+        records, units, unparsed = [], 0, 0
+        for k, sent in enumerate(sentences(doc.text)):
+            form = parse_statement(sent)
+            units += 1
+            if form is None:
+                unparsed += 1
+                continue
+            rng = random.Random(f"oracle-local:{cfg.seed}:{doc.id}:{k}")
+            records += [_record("oracle-local", doc.id, k, 0, t, sent) for t in oracle_local(sent, form, rng)]
+        yield Batch(records, units, unparsed)
+
+
+def _oracle_global(documents: list, cfg: AugmentConfig, training: TrainingFacts) -> Iterator[Batch]:
+    linked = LinkedInferences(training)
+    for doc in documents:
+        forms = [f for s in sentences(doc.text) if (f := parse_statement(s)) is not None]
+        rng = random.Random(f"oracle-global:{cfg.seed}:{doc.id}")
+        traces = linked.traces(forms, cfg.n, rng)
+        records = [_record("oracle-global", doc.id, None, j, t)
+                   for j, trace in enumerate(traces) for t in trace]
+        yield Batch(records, 1, int(not records))

@@ -1,0 +1,112 @@
+"""`minigen augment`: write a dataset's augmentations as JSONL, as they are generated, and report on them."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from minigen.augment.facts import TestAnswers, TrainingFacts
+from minigen.augment.generate import AugmentConfig, augment, check_strategy
+from minigen.augment.report import Tally, annotate, format_report
+from minigen.errors import UserError
+
+# After this many model samples without one statement that parses, the checkpoint is judged unable
+# to write the format: stop (keeping what was written) rather than spend hours generating noise.
+FORMAT_CHECK_SAMPLES = 64
+
+
+class FormatError(UserError):
+    """The checkpoint does not write the rewrite / inference format."""
+
+
+def write_augmentations(strategy: str, documents: list, items: list, cfg: AugmentConfig, out: Path,
+                        model=None, tokenizer=None, stop_on_failure: bool = True,
+                        progress: bool = False) -> dict:
+    """Generate, annotate and append every record to `out` (flushed batch by batch); return the summary.
+
+    With `stop_on_failure`, a model whose first FORMAT_CHECK_SAMPLES samples hold no parsable
+    statement stops early; the summary then has "format_failure" set.
+    """
+    training = TrainingFacts.from_documents(documents)
+    answers = TestAnswers.from_items(items, training)
+    tally = Tally(answers)
+    summary_extra = {}
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model_made = not strategy.startswith("oracle")
+    with open(out, "w") as f:
+        for batch in augment(strategy, documents, cfg, model, tokenizer, training):
+            for rec in batch.records:
+                rec = annotate(rec, training, answers)
+                tally.add(rec)
+                f.write(json.dumps(rec) + "\n")
+            f.flush()
+            tally.samples += batch.samples
+            tally.empty_samples += batch.empty
+            if progress and model_made and tally.samples % (20 * cfg.batch_size) < batch.samples:
+                print(f"  {tally.samples} samples, {tally.generated} statements ({tally.parsed} parse)",
+                      file=sys.stderr, flush=True)
+            if (stop_on_failure and model_made and tally.samples >= FORMAT_CHECK_SAMPLES
+                    and tally.parsed == 0):
+                summary_extra["format_failure"] = True
+                break
+    return {"strategy": strategy, "n": cfg.n, "seed": cfg.seed, **tally.summary(), **summary_extra}
+
+
+def report_path(out: Path) -> Path:
+    return Path(out).with_name(Path(out).name + ".report.json")
+
+
+def run_augment(split: str, strategy: str, ckpt: Path, out: Path, n: int = 4, seed: int = 0,
+                temperature: float = 0.8, size: str = "") -> dict:
+    """The `minigen augment` command: see the module doc and report.py for what it writes.
+
+    `size` scales the dataset as compare's data.size does ("": the paper's size; "20"; "0.5").
+    """
+    check_strategy(strategy)
+    if temperature < 0:
+        raise UserError(f"--temperature {temperature}: must be >= 0 (0: greedy)")
+    from minigen.eval.options import DataOptions
+
+    dataset_size = DataOptions(size=size).dataset_size()
+    cfg = AugmentConfig(n=n, seed=seed, temperature=temperature)
+    model = tokenizer = None
+    run_cfg = None
+    if strategy.startswith("oracle"):
+        if (Path(ckpt) / "config.json").is_file():  # the checkpoint's word pools, when there is one
+            from minigen.checkpoint import read_config
+
+            run_cfg = read_config(Path(ckpt))
+    else:
+        import torch
+
+        from minigen.eval.compare import load_checkpoint
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        if device == "cpu":
+            # A ~1M-parameter model's matrices are too small to split across threads; on a shared CPU
+            # two spinning threads made sampling several times slower (as compare's eval.threads).
+            torch.set_num_threads(1)
+        model, tokenizer, run_cfg = load_checkpoint(Path(ckpt), device)
+    lexicon_seed = run_cfg.data.lexicon_seed if run_cfg is not None else 0
+    cfg.lexicon_seed = lexicon_seed
+
+    from minigen.data.datasets import load_dataset
+
+    dataset = load_dataset(split, lexicon_seed=lexicon_seed, size=dataset_size)
+    summary = write_augmentations(strategy, dataset.train, dataset.test, cfg, Path(out), model, tokenizer,
+                                  progress=True)
+    summary.update(split=split, ckpt=None if strategy.startswith("oracle") else str(ckpt),
+                   documents=len(dataset.train))
+    report_path(out).write_text(json.dumps(summary, indent=2) + "\n")
+    source = "the logic engine" if strategy.startswith("oracle") else f"checkpoint {ckpt}"
+    print(format_report(summary, f"augment {split} / {strategy} (n={n}, seed={seed}, {source}): "
+                                 f"{len(dataset.train)} training documents -> {out}"))
+    if summary.get("format_failure"):
+        fmt = "rewrite" if strategy == "local" else "inference"
+        raise FormatError(
+            f"the checkpoint at {ckpt} cannot generate the {fmt} format: none of the "
+            f"{summary['generated']} statements of its first {summary['samples']} samples parses "
+            f"(kept in {out}); use a checkpoint pretrained longer, with rewrite/inference documents")
+    return summary

@@ -1,0 +1,200 @@
+"""Configuration: typed dataclasses, the preset ladder (one table), and `--set KEY=VALUE` overrides.
+
+A run is fully described by a `RunConfig` (model + train + data). Presets are small dicts of
+overrides on the dataclass defaults; `apply_overrides` turns strings like "train.lr=1e-3" into typed
+values and raises a one-line `UserError` for anything a user can get wrong.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from minigen.errors import UserError
+
+if TYPE_CHECKING:
+    from minigen.data.corpus import CorpusConfig
+
+
+@dataclass
+class ModelConfig:
+    vocab_size: int = 0  # 0: taken from the run's tokenizer
+    n_layer: int = 4
+    n_head: int = 4
+    n_kv_head: int = 0  # 0: same as n_head (no GQA)
+    d_model: int = 128
+    seq_len: int = 256  # training context length
+    mlp_ratio: float = 8 / 3  # SwiGLU hidden = mlp_ratio * d_model, rounded up to a multiple of 32
+    tie_embeddings: bool = True
+    rope_theta: float = 10000.0
+    norm_eps: float = 1e-5
+    init_std: float = 0.02
+    attn_backend: str = "auto"  # auto (triton on CUDA, sdpa on CPU) | triton | sdpa | eager
+
+    def __post_init__(self) -> None:
+        if self.attn_backend not in ("auto", "triton", "sdpa", "eager"):
+            raise UserError(
+                f"model.attn_backend={self.attn_backend!r} is unknown; use auto, triton, sdpa or eager")
+        kv = self.n_kv_head or self.n_head
+        if self.d_model % self.n_head or self.n_head % kv:
+            raise UserError(
+                f"model.d_model={self.d_model}, n_head={self.n_head}, n_kv_head={kv}: d_model must be "
+                "divisible by n_head and n_head by n_kv_head"
+            )
+
+
+@dataclass
+class TrainConfig:
+    batch_size: int = 16  # global batch (rows of seq_len tokens) per optimizer step
+    grad_accum: int = 1  # micro-batches per step (per process)
+    lr: float = 3e-3
+    min_lr: float = 3e-4
+    warmup: int = 100
+    steps: int = 2000
+    weight_decay: float = 0.1
+    beta1: float = 0.9
+    beta2: float = 0.95
+    clip: float = 1.0
+    seed: int = 0
+    dtype: str = "auto"  # auto (bf16 autocast on CUDA, fp32 on CPU) | float32 | bfloat16
+    compile: bool = True  # torch.compile the model (CPU and GPU) ...
+    compile_min_steps: int = 500  # ... when the run has at least this many steps left (compiling takes ~20 s)
+    num_threads: int = 0  # CPU threads for torch; 0: torch's default
+    log_every: int = 10
+    eval_every: int = 250  # held-out loss + in-context probe; 0: only at the end
+    ckpt_every: int = 500  # 0: only at the end
+    probe_items: int = 60  # test items per probe dataset
+    probe_other_docs: int = 3  # extra (unneeded) training documents in each probe context
+    heldout_rows: int = 16  # rows of held-out corpus for the held-out loss
+
+    def __post_init__(self) -> None:
+        if self.dtype not in ("auto", "float32", "bfloat16"):
+            raise UserError(f"train.dtype={self.dtype!r} is unknown; use auto, float32 or bfloat16")
+        if self.batch_size < 1 or self.grad_accum < 1 or self.batch_size % self.grad_accum:
+            raise UserError(
+                f"train.batch_size={self.batch_size} must be a positive multiple of "
+                f"train.grad_accum={self.grad_accum}"
+            )
+
+
+def _default_corpus() -> CorpusConfig:
+    from minigen.data.corpus import CorpusConfig
+
+    return CorpusConfig()
+
+
+@dataclass
+class RunConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    data: Any = field(default_factory=_default_corpus)  # minigen.data.corpus.CorpusConfig
+
+    def to_dict(self) -> dict:
+        return {name: dataclasses.asdict(getattr(self, name)) for name in ("model", "train", "data")}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> RunConfig:
+        from minigen.data.corpus import CorpusConfig
+
+        return cls(ModelConfig(**d["model"]), TrainConfig(**d["train"]), CorpusConfig(**d["data"]))
+
+
+# The scaling ladder. Each rung fully specifies shape, context, batch, LR and steps; anything not
+# listed keeps the dataclass default. `tiny` is tuned to reach the in-context probe targets on a
+# 2-core CPU in under 10 minutes (see README); the GPU rungs follow the usual GPT-style scaling.
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "tiny": {  # ~1.0M params, CPU: 2000 steps x 16 x 256 = 8.2M tokens
+        "model": dict(n_layer=4, d_model=128, n_head=4, seq_len=256),
+        "train": dict(batch_size=16, lr=6e-3, min_lr=6e-4, warmup=100, steps=2000, eval_every=250,
+                      ckpt_every=500, log_every=10),
+        # The corpus defaults (dense in-context reversal / syllogism documents); lr from a 14-config
+        # sweep on an earlier corpus version (see README).
+        "data": {},
+    },
+    "small": {  # ~11M params, one GPU (minutes)
+        "model": dict(n_layer=6, d_model=384, n_head=6, seq_len=512),
+        "train": dict(batch_size=64, lr=2e-3, min_lr=2e-4, warmup=200, steps=5000, eval_every=500,
+                      ckpt_every=1000, log_every=20),
+        "data": {},
+    },
+    "medium": {  # ~50M params
+        "model": dict(n_layer=10, d_model=640, n_head=10, seq_len=1024),
+        "train": dict(batch_size=64, lr=1e-3, min_lr=1e-4, warmup=500, steps=10000, eval_every=1000,
+                      ckpt_every=2000, log_every=20),
+        "data": {},
+    },
+    "large": {  # ~150M params
+        "model": dict(n_layer=12, d_model=1024, n_head=16, n_kv_head=4, seq_len=1024),
+        "train": dict(batch_size=128, lr=6e-4, min_lr=6e-5, warmup=1000, steps=20000, eval_every=2000,
+                      ckpt_every=2000, log_every=50),
+        "data": {},
+    },
+    "xl": {  # ~350M params
+        "model": dict(n_layer=24, d_model=1152, n_head=18, n_kv_head=6, seq_len=2048),
+        "train": dict(batch_size=128, lr=3e-4, min_lr=3e-5, warmup=2000, steps=40000, eval_every=2000,
+                      ckpt_every=2000, log_every=50),
+        "data": {},
+    },
+}
+
+
+def get_preset(name: str) -> RunConfig:
+    if name not in PRESETS:
+        raise UserError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
+    cfg = RunConfig()
+    for section, values in PRESETS[name].items():
+        for key, value in values.items():
+            _set_field(cfg, f"{section}.{key}", value)
+    return _revalidate(cfg)
+
+
+def _parse(key: str, text: str, current: Any) -> Any:
+    kind = type(current)
+    try:
+        if kind is bool:
+            low = text.strip().lower()
+            if low not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError
+            return low in ("true", "1", "yes")
+        if kind is int:
+            return int(text)
+        if kind is float:
+            return float(text)
+        if kind is str:
+            return text
+    except ValueError:
+        raise UserError(f"--set {key}={text}: expected a {kind.__name__}") from None
+    raise UserError(f"--set {key}: field of type {kind.__name__} cannot be set from the command line")
+
+
+def _set_field(cfg: RunConfig, key: str, value: Any) -> None:
+    section, _, name = key.partition(".")
+    sections = ("model", "train", "data")
+    if section not in sections or not name:
+        raise UserError(f"unknown config key {key!r}; keys look like model.X, train.X or data.X")
+    obj = getattr(cfg, section)
+    names = [f.name for f in dataclasses.fields(obj)]
+    if name not in names:
+        raise UserError(f"unknown config key {key!r}; {section} fields are: {', '.join(names)}")
+    current = getattr(obj, name)
+    if isinstance(value, str) and not isinstance(current, str):
+        value = _parse(key, value, current)
+    elif isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    setattr(obj, name, value)
+
+
+def _revalidate(cfg: RunConfig) -> RunConfig:
+    # Re-run each section's __post_init__ checks on the final values.
+    return RunConfig(**{s: dataclasses.replace(getattr(cfg, s)) for s in ("model", "train", "data")})
+
+
+def apply_overrides(cfg: RunConfig, overrides: list[str]) -> RunConfig:
+    cfg = RunConfig(**{s: dataclasses.replace(getattr(cfg, s)) for s in ("model", "train", "data")})
+    for item in overrides:
+        key, eq, text = item.partition("=")
+        if not eq:
+            raise UserError(f"--set {item!r}: expected KEY=VALUE, e.g. --set train.lr=1e-3")
+        _set_field(cfg, key.strip(), text.strip())
+    return _revalidate(cfg)

@@ -1,0 +1,140 @@
+"""The conditions `minigen compare` runs, each a plain function `(setup, seed) -> ConditionResult`.
+
+- `base`: the pretrained model, no exposure to the dataset (the contamination / guessability check);
+- `icl`: the training documents in the context, then the prompt (see `contexts.py`);
+- `ft`: full-parameter finetuning on the training documents, then the prompt with no context.
+
+ICL and FT read the same documents, `setup.documents`. New conditions (the augmentation issue's
+aug-ft-*) join by adding a function to `CONDITIONS`.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from minigen.eval.contexts import build_contexts
+from minigen.eval.options import CompareOptions
+from minigen.eval.scoring import ItemScore, check_separable, score_items, score_items_in_context
+
+
+@dataclass
+class EvalSetup:
+    """Everything a condition needs; conditions never modify `model`."""
+
+    model: object  # the pretrained minigen.model.Transformer
+    tokenizer: object
+    documents: list  # the dataset's training documents (Document: id, text)
+    items: list  # test items (TestItem), the dataset's and the same-direction ones
+    seq_len: int  # the model's context length
+    options: CompareOptions = field(default_factory=CompareOptions)
+    out_dir: Path | None = None  # where a condition may write files (finetuned weights)
+    lexicon_seed: int = 0  # the checkpoint's lexicon (its pretraining pool gives few-shot examples)
+
+
+@dataclass
+class ConditionResult:
+    scores: list[ItemScore]  # one per item of setup.items, same order
+    info: dict  # reported in results.json (context sizes, losses, timings ...)
+
+
+Condition = Callable[[EvalSetup, int], ConditionResult]
+
+
+def base(setup: EvalSetup, seed: int) -> ConditionResult:
+    """The pretrained model as it is (deterministic: every seed gives the same scores)."""
+    start = time.perf_counter()
+    scores = score_items(setup.model, setup.tokenizer, setup.items, batch_size=setup.options.eval.batch_size)
+    return ConditionResult(scores, {"score_s": time.perf_counter() - start})
+
+
+def icl(setup: EvalSetup, seed: int) -> ConditionResult:
+    """Training documents in the context (all, or a sample holding every needed one), then the prompt."""
+    max_tokens = setup.options.icl.max_tokens or setup.seq_len
+    plan = build_contexts(setup.documents, setup.items, setup.tokenizer, max_tokens, seed)
+    start = time.perf_counter()
+    by_id: dict[str, ItemScore] = {}
+    for ctx in plan.contexts:
+        check_separable(setup.tokenizer, ctx.text, ctx.tokens, ctx.items[0])
+        scored = score_items_in_context(setup.model, setup.tokenizer, ctx.tokens, ctx.items,
+                                        batch_size=setup.options.eval.batch_size)
+        by_id.update((s.item_id, s) for s in scored)
+    info = {"score_s": time.perf_counter() - start, "max_tokens": max_tokens, **plan.summary()}
+    return ConditionResult([by_id[item.id] for item in setup.items], info)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a document: split after . ? ! and at line breaks; a question line ("Q: ...")
+    stays with its answer line ("A: ..."), as the semantic dataset's QA articles need."""
+    out: list[str] = []
+    for part in re.split(r"(?<=[.?!])\s+|\n+", text.strip()):
+        if not part.strip():
+            continue
+        if part.startswith("A:") and out and out[-1].startswith("Q:") and "\n" not in out[-1]:
+            out[-1] += "\n" + part
+        else:
+            out.append(part)
+    return out
+
+
+def training_texts(documents: list, sentences: str = "none") -> list[str]:
+    """The finetuning texts: whole documents, each sentence on its own, or cumulative prefixes of the
+    document (up to sentence 1; up to sentence 2; ...; the whole document)."""
+    if sentences == "none":
+        return [d.text for d in documents]
+    texts = []
+    for d in documents:
+        parts = split_sentences(d.text)
+        if sentences == "independent":
+            texts.extend(parts)
+            continue
+        assert sentences == "cumulative", sentences
+        end = 0
+        for part in parts:
+            end = d.text.index(part, end) + len(part)
+            texts.append(d.text[:end].strip())
+    return texts
+
+
+def training_sequences(documents: list, tokenizer, sentences: str = "none") -> list[list[int]]:
+    """[BOS] + tokens + [EOS] for every finetuning text."""
+    texts = training_texts(documents, sentences)
+    return [[tokenizer.bos_id, *tokenizer.encode(t), tokenizer.eos_id] for t in texts]
+
+
+def ft(setup: EvalSetup, seed: int) -> ConditionResult:
+    """Full-parameter finetuning of a copy of the model on the training documents, then no-context scoring."""
+    from minigen.train import finetune
+
+    opts = setup.options.ft
+    model = copy.deepcopy(setup.model)
+    sequences = training_sequences(setup.documents, setup.tokenizer, opts.sentences)
+    start = time.perf_counter()
+    steps = opts.resolve_steps(len(sequences))
+    losses = finetune(model, sequences, lr=opts.lr, steps=steps, batch_size=opts.batch_size, seed=seed,
+                      warmup=min(opts.warmup, steps // 2))
+    train_s = time.perf_counter() - start
+    model.eval()
+    info = {"train_s": train_s, "sequences": len(sequences), "first_loss": losses[0],
+            "final_loss": losses[-1], "steps": steps, "lr": opts.lr, "batch_size": opts.batch_size,
+            "sentences": opts.sentences}
+    if opts.save and setup.out_dir is not None:
+        from safetensors.torch import save_model
+
+        path = Path(setup.out_dir) / "ft" / f"seed{seed}" / "model.safetensors"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_model(model, str(path), metadata={"seed": str(seed), "steps": str(steps),
+                                               "lr": str(opts.lr)})
+        info["weights"] = str(path)
+    start = time.perf_counter()
+    scores = score_items(model, setup.tokenizer, setup.items, batch_size=setup.options.eval.batch_size)
+    info["score_s"] = time.perf_counter() - start
+    return ConditionResult(scores, info)
+
+
+CONDITIONS: dict[str, Condition] = {"base": base, "icl": icl, "ft": ft}
+DETERMINISTIC = {"base"}  # conditions whose result does not depend on the seed: run once

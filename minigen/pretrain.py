@@ -1,0 +1,214 @@
+"""`minigen pretrain`: resolve the config, set up the run directory (or resume it), train, probe, save.
+
+Data-parallel under torchrun: every process builds its own rows of the corpus stream (row =
+step * global_batch + rank * local_batch + i, micro-batches in order), only rank 0 writes files.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+
+from minigen import checkpoint as ckpt
+from minigen.config import RunConfig, apply_overrides, get_preset
+from minigen.errors import UserError
+from minigen.tracking import WANDB_MODES, ConsoleProgress, make_logger
+from minigen.train import StepInfo, make_optimizer, targets_within_documents, train, world
+
+
+def setup_distributed() -> torch.device:
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend)
+    if torch.cuda.is_available():
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        torch.cuda.set_device(local)
+        return torch.device("cuda", local)
+    return torch.device("cpu")
+
+
+def barrier() -> None:
+    if dist.is_initialized():
+        dist.barrier()
+
+
+def resolve_config(preset: str, steps: int | None, overrides: list[str]) -> RunConfig:
+    cfg = apply_overrides(get_preset(preset), overrides)
+    if steps is not None:
+        if steps < 1:
+            raise UserError(f"--steps {steps}: must be a positive number of optimizer steps")
+        cfg.train.steps = steps
+    return cfg
+
+
+def cached_tokenizer(data_cfg):
+    """train_tokenizer(data_cfg), cached on disk by (data config, data-layer source): training takes
+    seconds of a tiny run's budget and is deterministic. MINIGEN_CACHE overrides ~/.cache/minigen."""
+    import dataclasses
+    import hashlib
+    import json
+
+    from minigen.data.tokenizer import Tokenizer, train_tokenizer
+
+    digest = hashlib.sha256(json.dumps(dataclasses.asdict(data_cfg), sort_keys=True).encode())
+    for source in sorted((Path(__file__).parent / "data").rglob("*.py")):
+        digest.update(source.read_bytes())
+    cache = Path(os.environ.get("MINIGEN_CACHE", Path.home() / ".cache" / "minigen"))
+    path = cache / f"tokenizer-{digest.hexdigest()[:16]}.json"
+    if path.exists():
+        try:
+            return Tokenizer.load(path)
+        except UserError:
+            pass  # a damaged cache entry: retrain and overwrite it
+    tokenizer = train_tokenizer(data_cfg)
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        ckpt.atomic_write(path, tokenizer.save)
+    except OSError:
+        pass  # the cache is an optimization only
+    return tokenizer
+
+
+def prepare_run_dir(out: Path, resume: bool) -> None:
+    if resume:
+        if not (out / ckpt.CONFIG).exists():
+            raise UserError(f"--resume: {out} holds no run to resume; start it with "
+                            f"`minigen pretrain --out {out}`")
+    elif out.exists() and any(out.iterdir()):
+        raise UserError(f"{out} is not empty; pass --resume to continue that run, or choose a new --out")
+
+
+class RowStream:
+    """Batches of the corpus for one process, produced one step ahead in a background thread."""
+
+    def __init__(self, cfg: RunConfig, tokenizer, device: torch.device):
+        from minigen.data.corpus import packed_rows
+
+        self.packed_rows, self.cfg, self.tokenizer, self.device = packed_rows, cfg, tokenizer, device
+        self.rank, self.world = world()
+        self.pool = ThreadPoolExecutor(1)
+        self.pending: dict[int, object] = {}
+
+    def rows(self, step: int):
+        t = self.cfg.train
+        local, micro_count = t.batch_size // self.world, t.grad_accum
+        micro = local // micro_count
+        parts = []
+        for m in range(micro_count):  # micro-batch m covers global rows [base, base + global/accum)
+            base = step * t.batch_size + m * (t.batch_size // micro_count) + self.rank * micro
+            parts.append(self.packed_rows(self.cfg.data, self.tokenizer, self.cfg.model.seq_len, base, micro))
+        tokens = torch.cat([torch.as_tensor(p[0], dtype=torch.long) for p in parts])
+        segs = torch.cat([torch.as_tensor(p[1], dtype=torch.long) for p in parts])
+        return targets_within_documents(tokens, segs)
+
+    def __call__(self, step: int):
+        future = self.pending.pop(step, None)
+        batch = future.result() if future is not None else self.rows(step)
+        if step + 1 < self.cfg.train.steps:
+            self.pending[step + 1] = self.pool.submit(self.rows, step + 1)
+        return tuple(t.to(self.device, non_blocking=True) for t in batch)
+
+
+def run_pretrain(preset: str = "tiny", out: Path | None = None, steps: int | None = None,
+                 resume: bool = False, overrides: list[str] | None = None,
+                 wandb_mode: str = "offline") -> Path:
+    from minigen.data.tokenizer import Tokenizer
+    from minigen.model import Transformer
+    from minigen.probe import Probe
+
+    if wandb_mode not in WANDB_MODES:
+        raise UserError(f"--wandb {wandb_mode!r} is unknown; use online, offline or disabled")
+    cfg = resolve_config(preset, steps, overrides or [])
+    out = Path(out) if out is not None else Path("runs") / preset
+    prepare_run_dir(out, resume)  # every rank checks, so a bad call fails everywhere at once
+    device = setup_distributed()
+    rank, world_size = world()
+    if cfg.train.batch_size % (world_size * cfg.train.grad_accum):
+        raise UserError(f"train.batch_size={cfg.train.batch_size} must divide by processes x grad_accum "
+                        f"= {world_size} x {cfg.train.grad_accum}")
+    if cfg.train.num_threads > 0 and device.type == "cpu":
+        torch.set_num_threads(cfg.train.num_threads)
+
+    # Tokenizer: trained once at the start of a new run (rank 0), reused on resume and by other ranks.
+    if rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        if not resume or not (out / ckpt.TOKENIZER).exists():
+            ckpt.atomic_write(out / ckpt.TOKENIZER, cached_tokenizer(cfg.data).save)
+    barrier()
+    tokenizer = Tokenizer.load(out / ckpt.TOKENIZER)
+    if cfg.model.vocab_size == 0:
+        cfg.model.vocab_size = tokenizer.vocab_size
+    if resume:
+        diff = ckpt.config_difference(ckpt.read_config(out), cfg)
+        if diff is not None:
+            raise UserError(f"--resume with a different config ({diff}); rerun with the run's own settings "
+                            f"or start a new --out")
+    elif rank == 0:
+        ckpt.write_config(out, cfg, {**ckpt.provenance(), "preset": preset, "world_size": world_size})
+
+    torch.manual_seed(cfg.train.seed)
+    model = Transformer(cfg.model).to(device)
+    optimizer = make_optimizer(model, cfg.train)
+    start = 0
+    state = ckpt.load_trainer_state(out) if resume else None
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        ckpt.set_rng_states(state["rng"])
+        start = state["step"]
+    if rank == 0:
+        ckpt.truncate_metrics(out, start)
+
+    main = rank == 0
+    logger = make_logger(wandb_mode, out, cfg.to_dict(), name=out.name, enabled=main)
+    probe = Probe(cfg, tokenizer, device) if main else None
+    progress = ConsoleProgress(cfg.train.steps, start, enabled=main)
+    if main:
+        progress.note(f"minigen pretrain: {preset}, {model.num_params() / 1e6:.2f}M params, "
+                      f"{cfg.train.steps} steps x {cfg.train.batch_size} x {cfg.model.seq_len} tokens, "
+                      f"{world_size} process(es) on {device.type}, run dir {out}")
+    tokens_per_step = cfg.train.batch_size * cfg.model.seq_len
+    t0 = time.perf_counter()
+
+    def evaluate(step: int) -> dict:
+        metrics = probe.run(model)
+        progress.note(f"step {step} ({step * tokens_per_step / 1e6:.1f}M tokens): " +
+                      ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
+        return metrics
+
+    def on_step(info: StepInfo) -> None:
+        t = cfg.train
+        if main:
+            record = {}
+            if info.loss is not None:
+                record = {"loss": info.loss, "lr": info.lr, "tokens_per_s": info.tokens_per_s,
+                          "grad_norm": info.grad_norm}
+            if (t.eval_every and info.step % t.eval_every == 0) or info.step == t.steps:
+                record.update(evaluate(info.step))
+            if record:
+                record = {"step": info.step, "tokens": info.step * tokens_per_step,
+                          "elapsed_s": round(time.perf_counter() - t0, 2), **record}
+                ckpt.append_metrics(out, record)
+                logger.log(record, step=info.step)
+            progress.update(info.step, info.loss, info.tokens_per_s if info.loss is not None else None)
+            if (t.ckpt_every and info.step % t.ckpt_every == 0) or info.step == t.steps:
+                ckpt.save_checkpoint(out, model, optimizer, info.step, info.step * t.batch_size)
+
+    try:
+        if start < cfg.train.steps:
+            train(model, RowStream(cfg, tokenizer, device), cfg.train, optimizer=optimizer, start_step=start,
+                  on_step=on_step)
+        barrier()
+    finally:
+        progress.close()
+        logger.finish()
+    if main:
+        progress.note(f"done: {cfg.train.steps} steps in {time.perf_counter() - t0:.0f} s; run dir {out}")
+    if dist.is_initialized():
+        dist.destroy_process_group()
+    return out

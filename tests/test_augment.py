@@ -1,0 +1,199 @@
+"""Augmentation: oracle outputs are valid, sampling is deterministic per seed, the report matches the
+file, the model's output is read in the corpus's formats, and the cached decoder equals recomputation."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from minigen.augment.facts import TrainingFacts, parse_statement, sentences
+from minigen.augment.generate import AugmentConfig, augment
+from minigen.augment.prompts import global_outputs, local_outputs, rewrite_examples
+from minigen.augment.report import read_records
+from minigen.augment.run import write_augmentations
+from minigen.augment.sampling import generate_recompute
+from minigen.augment.splitting import budget_steps
+from minigen.data.datasets import load_dataset
+from minigen.data.lexicon import Lexicon
+from minigen.data.logic import Compare, Knowledge, contradict, reverse
+from minigen.data.templates import parse, render
+from minigen.eval.conditions import training_texts
+
+SIZES = {"reversal": 4, "syllogism": 9, "semantic": 12, "reversal_curse": 3}
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    from minigen.data.corpus import CorpusConfig
+    from minigen.data.tokenizer import train_tokenizer
+
+    return train_tokenizer(CorpusConfig(), num_documents=300)
+
+
+def small_model(tokenizer, seed=0, newline_bias=0.0, init_std=0.02):
+    """A random 1-layer model; `newline_bias` raises the logit of "\n" so that it writes short lines."""
+    from minigen.config import ModelConfig
+    from minigen.model import Transformer
+
+    class Biased(Transformer):
+        def forward(self, *args, **kwargs):
+            logits, loss = super().forward(*args, **kwargs)
+            logits[..., newline] += newline_bias
+            return logits, loss
+
+    (newline,) = tokenizer.encode("\n")
+    torch.manual_seed(seed)
+    cfg = ModelConfig(vocab_size=tokenizer.vocab_size, n_layer=1, n_head=2, d_model=32, seq_len=256,
+                      init_std=init_std)
+    return Biased(cfg).eval()
+
+
+def training_knowledge(documents) -> Knowledge:
+    """The engine over the training sentences, parsed independently of minigen.augment.facts."""
+    forms = [f for d in documents for line in d.text.split("\n") if (f := parse(line)) is not None]
+    return Knowledge(forms)
+
+
+@pytest.mark.parametrize("name", list(SIZES))
+@pytest.mark.parametrize("strategy", ["oracle-local", "oracle-global"])
+def test_oracle_augmentations_are_all_valid(name, strategy, tmp_path):
+    ds = load_dataset(name, size=SIZES[name])
+    summary = write_augmentations(strategy, ds.train, ds.test, AugmentConfig(n=2), tmp_path / "a.jsonl")
+    records = read_records(tmp_path / "a.jsonl")
+    assert records and summary["generated"] == len(records)
+    assert summary["valid"] == summary["parsed"] == len(records)
+    facts = TrainingFacts.from_documents(ds.train)
+    for r in records:
+        form = parse_statement(r["text"])
+        assert form is not None and facts.knowledge.follows(form), r
+        assert r["strategy"] == strategy and r["source"] in {d.id for d in ds.train}
+
+
+def test_oracle_global_states_the_answers_a_finetuned_model_must_infer(tmp_path):
+    ds = load_dataset("syllogism", size=9)
+    cfg = AugmentConfig(n=4)
+    summary = write_augmentations("oracle-global", ds.train, ds.test, cfg, tmp_path / "a.jsonl")
+    assert summary["test_items_answered"]["syllogism"] == {"answered": 9, "items": 9}
+    ds = load_dataset("reversal_curse", size=3)
+    summary = write_augmentations("oracle-global", ds.train, ds.test, cfg, tmp_path / "b.jsonl")
+    assert summary["test_items_answered"]["reversed"]["answered"] == 6  # name->desc and desc->name subsets
+
+
+@pytest.mark.parametrize("strategy", ["local", "global"])
+def test_model_augmentation_is_deterministic_per_seed(strategy, tokenizer):
+    ds = load_dataset("syllogism", size=3)
+    model = small_model(tokenizer, newline_bias=6.0)
+
+    def run(seed):
+        cfg = AugmentConfig(n=2, seed=seed, local_tokens=24, global_tokens=24, temperature=1.0)
+        batches = list(augment(strategy, ds.train, cfg, model, tokenizer))
+        return [r for b in batches for r in b.records], sum(b.samples for b in batches)
+
+    (first, samples), (again, _), (other, _) = run(0), run(0), run(1)
+    assert samples == 2 * (len(ds.train) if strategy == "global" else sum(len(sentences(d.text))
+                                                                          for d in ds.train))
+    assert first and first == again
+    assert first != other
+
+
+class ScriptedModel:
+    """Writes the rewrite format perfectly but not always truthfully: for the prompt's last
+    statement, its reversal (valid), its contradiction, a line that is not a statement, then a new
+    rewrite block of its own (which the reader must cut off), then the end of the document."""
+
+    def __init__(self, tokenizer):
+        self.tokenizer = tokenizer
+        self.cfg = SimpleNamespace(seq_len=256)
+
+    def generate(self, prompts, max_new_tokens, temperature=0.0, top_k=None, stop_id=None, seed=None):
+        outs = []
+        for p in prompts:
+            statement = self.tokenizer.decode(p[1:]).split("\n")[-3]
+            fact = parse(statement)
+            text = "\n".join([render(reverse(fact)), render(contradict(fact)), "Glorp blorp indeed.",
+                              "femp are more dangerous than glon.", "In other words:", "x"])
+            outs.append(self.tokenizer.encode(text) + [stop_id])
+        return outs
+
+
+def test_report_counts_match_the_file(tokenizer, tmp_path):
+    ds = load_dataset("reversal", size=3)
+    path = tmp_path / "local.jsonl"
+    summary = write_augmentations("local", ds.train, ds.test, AugmentConfig(n=2), path,
+                                  ScriptedModel(tokenizer), tokenizer)
+    records = read_records(path)
+    samples = 2 * len(ds.train)
+    assert summary["samples"] == samples and summary["empty_samples"] == 0
+    assert summary["generated"] == len(records) == 3 * samples
+    knowledge = training_knowledge(ds.train)
+    forms = [parse(r["text"]) for r in records]
+    assert summary["parsed"] == sum(f is not None for f in forms) == 2 * samples
+    assert summary["valid"] == sum(f is not None and knowledge.follows(f) for f in forms) == samples
+    assert summary["contradicts"] == samples
+    assert summary["new"] == 2 * samples  # reversals and contradictions: no training sentence says them
+    assert summary["states_answer"] == sum(bool(r["answers"]) for r in records) == samples
+    assert summary["test_items_answered"]["reversal"] == {"answered": 3, "items": 3}
+    assert all(r["input"] is not None and r["strategy"] == "local" for r in records)
+
+
+def test_reading_the_formats_back():
+    text = "glon are less dangerous than femp.\nAll femp are glon.\nyomp are red.\nIn other words:\nyomp"
+    assert local_outputs(text, ended=False) == ["glon are less dangerous than femp.", "All femp are glon."]
+    assert local_outputs("a b c.\nd e", ended=False) == ["a b c."]
+    assert local_outputs("a b c.\nd e", ended=True) == ["a b c.", "d e"]
+    assert global_outputs("x.\ny.\nIt follows that:\nz.", ended=True) == ["x.", "y."]
+
+
+def test_rewrite_examples_use_pretraining_words_and_the_same_kind_of_statement():
+    import random
+
+    lex = Lexicon(0)
+    allowed = set(lex.pretrain_words)
+    for seed in range(5):
+        blocks = rewrite_examples(random.Random(seed), "pern are more curious than denk.")
+        assert len(blocks) == 3 and all("\nIn other words:\n" in b for b in blocks)
+        assert any(isinstance(parse(b.split("\n")[0]), Compare) for b in blocks)
+        words = {w for b in blocks for w in b.replace(".", " ").split()}
+        assert not words & set(lex.eval_words) and words & allowed
+
+
+def test_cached_sampling_equals_recomputation_at_temperature_zero(tokenizer):
+    # Larger weights: a random model whose greedy output varies (not one token repeated).
+    model = small_model(tokenizer, seed=1, init_std=0.3)
+    prompts = [[tokenizer.bos_id, *tokenizer.encode(t)] for t in
+               ("All femp are glon.\nIn other words:\n", "glon are red.\n", "Did you know that yomp")]
+    cached = model.generate(prompts, 40, temperature=0.0)
+    assert all(len(set(out)) > 5 for out in cached)
+    assert cached == generate_recompute(model, prompts, 40)
+    stop = cached[0][7]
+    stopped = model.generate(prompts[:1], 40, temperature=0.0, stop_id=stop)
+    expected = cached[0][: cached[0].index(stop) + 1]
+    assert stopped == generate_recompute(model, prompts[:1], 40, stop_id=stop) == [expected]
+
+
+def test_sentence_splitting_and_the_token_budget():
+    docs = [SimpleNamespace(id="d", text="A x.\nQ: What do glon have?\nA: wings.\nB y.")]
+    assert training_texts(docs, "independent") == ["A x.", "Q: What do glon have?\nA: wings.", "B y."]
+    assert training_texts(docs, "cumulative")[-1] == docs[0].text
+    assert training_texts(docs, "none") == [docs[0].text]
+    assert budget_steps([[0] * 30], 100, [[0] * 10]) == 300
+
+
+def test_a_crash_mid_way_keeps_what_was_generated(tokenizer, tmp_path):
+    class CrashingModel(ScriptedModel):
+        calls = 0
+
+        def generate(self, prompts, *args, **kwargs):
+            self.calls += 1
+            if self.calls > 1:
+                raise RuntimeError("out of memory")
+            return super().generate(prompts, *args, **kwargs)
+
+    ds = load_dataset("reversal", size=2)
+    path = tmp_path / "local.jsonl"
+    with pytest.raises(RuntimeError):
+        write_augmentations("local", ds.train, ds.test, AugmentConfig(n=1, batch_size=4), path,
+                            CrashingModel(tokenizer), tokenizer)
+    assert len(read_records(path)) == 3 * 4  # the first batch: 4 samples, 3 statements each

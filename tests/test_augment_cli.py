@@ -1,0 +1,107 @@
+"""`minigen augment` end to end (bad input, a checkpoint that cannot write the format, the report
+against the file) and the aug-ft conditions (same scoring as ft, augmentations cached per seed)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import torch
+
+from minigen.cli import main
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    """A run directory as `minigen pretrain` writes it, with a small random model."""
+    from safetensors.torch import save_model
+
+    from minigen import checkpoint
+    from minigen.config import apply_overrides, get_preset
+    from minigen.data.tokenizer import train_tokenizer
+    from minigen.model import Transformer
+
+    cfg = apply_overrides(get_preset("tiny"), ["model.n_layer=1", "model.d_model=32", "model.n_head=2"])
+    tokenizer = train_tokenizer(cfg.data, num_documents=300)
+    cfg.model.vocab_size = tokenizer.vocab_size
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("run")
+    checkpoint.write_config(path, cfg, {"preset": "test"})
+    tokenizer.save(path / checkpoint.TOKENIZER)
+    save_model(Transformer(cfg.model), str(path / checkpoint.WEIGHTS))
+    return path
+
+
+def cli(capsys, *args) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(list(args))
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+def test_unknown_strategy_exits_2_with_one_line(capsys, tmp_path):
+    code, _, err = cli(capsys, "augment", "--split", "reversal", "--strategy", "magic", "--out",
+                       str(tmp_path / "a.jsonl"))
+    assert code == 2 and err.count("\n") == 1 and "unknown strategy 'magic'" in err and "oracle-local" in err
+    assert not (tmp_path / "a.jsonl").exists()
+    code, _, err = cli(capsys, "augment", "--split", "nope", "--strategy", "oracle-local", "--out",
+                       str(tmp_path / "a.jsonl"))
+    assert code == 2 and err.count("\n") == 1 and "unknown dataset" in err
+
+
+def test_a_checkpoint_that_cannot_write_the_format_is_reported_in_one_line(run_dir, capsys, tmp_path):
+    out = tmp_path / "local.jsonl"
+    code, stdout, err = cli(capsys, "augment", "--split", "syllogism", "--strategy", "local", "--ckpt",
+                            str(run_dir), "--out", str(out), "--n", "2")
+    assert code == 2 and err.count("\n") == 1 and "cannot generate the rewrite format" in err
+    report = json.loads(out.with_name(out.name + ".report.json").read_text())
+    assert report["format_failure"] and report["samples"] >= 64 and report["parsed"] == 0
+    assert len(out.read_text().splitlines()) == report["generated"]  # what was generated is kept
+    assert "generated statements" in stdout
+
+
+def test_cli_report_matches_the_file(capsys, tmp_path):
+    out = tmp_path / "oracle.jsonl"
+    code, stdout, _ = cli(capsys, "augment", "--split", "syllogism", "--strategy", "oracle-global", "--ckpt",
+                          str(tmp_path / "none"), "--out", str(out), "--n", "3")
+    assert code == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    report = json.loads(out.with_name(out.name + ".report.json").read_text())
+    assert report["generated"] == len(records) > 0
+    assert report["valid"] == sum(r["verdict"] == "follows" for r in records) == len(records)
+    assert report["states_answer"] == sum(bool(r["answers"]) for r in records)
+    assert report["new"] == sum(bool(r["new"]) for r in records)
+    assert re.search(rf"generated statements +{len(records)} ", stdout)
+    assert re.search(rf"\n +valid +{report['valid']} +100.0%", stdout)
+    assert re.search(rf"state a test answer +{report['states_answer']} ", stdout)
+    assert all(r["strategy"] == "oracle-global" and r["source"].startswith("syllogism-") for r in records)
+
+
+@pytest.mark.parametrize("name", ["aug-ft-oracle", "aug-ft-local-fixed", "ft-cumulative"])
+def test_aug_conditions_score_like_ft_and_cache_their_augmentations(name, run_dir, tmp_path):
+    from minigen.augment.conditions import AUG_CONDITIONS
+    from minigen.data.datasets import load_dataset
+    from minigen.eval.conditions import EvalSetup
+    from minigen.eval.options import CompareOptions, apply_overrides
+    from minigen.model import load_run
+
+    model, tokenizer, cfg = load_run(run_dir)
+    ds = load_dataset("syllogism", size=3)
+    options = apply_overrides(CompareOptions(), ["ft.steps=3", "ft.batch_size=4", "ft.save=false"])
+    setup = EvalSetup(model=model, tokenizer=tokenizer, documents=list(ds.train), items=list(ds.test),
+                      seq_len=cfg.model.seq_len, options=options, out_dir=tmp_path)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    result = AUG_CONDITIONS[name](setup, 0)
+    assert len(result.scores) == len(ds.test) and result.info["steps"] >= 1
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # a copy was finetuned
+    cached = sorted((tmp_path / "augment").glob("*.jsonl")) if name.startswith("aug") else []
+    if name == "aug-ft-oracle":
+        assert [p.name for p in cached] == ["oracle-global-seed0.jsonl", "oracle-local-seed0.jsonl"]
+        assert result.info["finetuning_documents"] > len(ds.train)
+    if cached:
+        stamps = [p.stat().st_mtime_ns for p in cached]
+        AUG_CONDITIONS[name](setup, 0)
+        assert [p.stat().st_mtime_ns for p in cached] == stamps  # reused, not regenerated
+    if name.endswith("-fixed"):
+        assert "token_budget" in result.info

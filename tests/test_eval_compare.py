@@ -1,0 +1,128 @@
+"""`minigen compare` end to end on a tiny randomly initialized run directory, and its bad inputs."""
+
+import json
+
+import pytest
+import torch
+
+from minigen.cli import main
+from minigen.errors import UserError
+from minigen.eval.compare import format_table, run_compare
+from minigen.eval.options import CompareOptions, apply_overrides
+from minigen.eval.trained_facts import same_direction_items
+
+FAST = ["data.size=6", "ft.steps=4", "ft.batch_size=4", "eval.bootstrap=200"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    """A run directory as `minigen pretrain` writes it, with a small random model."""
+    from safetensors.torch import save_model
+
+    from minigen import checkpoint
+    from minigen.config import apply_overrides as config_overrides
+    from minigen.config import get_preset
+    from minigen.data.tokenizer import train_tokenizer
+    from minigen.model import Transformer
+
+    cfg = config_overrides(get_preset("tiny"), ["model.n_layer=1", "model.d_model=32", "model.n_head=2"])
+    tokenizer = train_tokenizer(cfg.data, num_documents=300)
+    cfg.model.vocab_size = tokenizer.vocab_size
+    torch.manual_seed(0)
+    model = Transformer(cfg.model)
+    path = tmp_path_factory.mktemp("run")
+    checkpoint.write_config(path, cfg, {"preset": "test"})
+    tokenizer.save(path / checkpoint.TOKENIZER)
+    save_model(model, str(path / checkpoint.WEIGHTS))
+    return path
+
+
+def test_compare_writes_results_figure_and_finetuned_weights(run_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    results = run_compare("syllogism", run_dir, "base,icl,ft", seeds=2, out=out, overrides=FAST,
+                          wandb_mode="disabled")
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["datasets"].keys() == {"syllogism"}
+    ds = saved["datasets"]["syllogism"]
+    assert ds["test_splits"] == ["syllogism", "train"]  # + same-direction questions on the premises
+    assert ds["chance"]["syllogism"] == pytest.approx(1 / 6)
+    for cond in ("base", "icl", "ft"):
+        for split in ds["test_splits"]:
+            r = ds["conditions"][cond]["splits"][split]
+            assert 0 <= r["ci"][0] <= r["acc"] <= r["ci"][1] <= 1
+            assert r["n"] == (6 if split == "syllogism" else 12)
+            assert r["seeds"] == (1 if cond == "base" else 2)  # base is deterministic: run once
+            assert {"acc_per_token", "acc_per_char"} <= r.keys()
+    icl_info = ds["conditions"]["icl"]["info"]["0"]
+    assert icl_info["contexts"] >= 1 and icl_info["context_tokens_max"] <= 256
+    assert (out / "compare.png").stat().st_size > 10_000
+    assert (out / "syllogism" / "ft" / "seed1" / "model.safetensors").is_file()
+    lines = (out / "scores.jsonl").read_text().splitlines()
+    assert len(lines) == (1 + 2 + 2) * 18
+    printed = capsys.readouterr().out
+    assert "syllogism (chance 0.17)" in printed and "icl" in printed
+    assert format_table(results) in printed
+
+
+def test_premise_questions_ask_for_the_trained_predicate():
+    from minigen.data.datasets import load_dataset
+
+    ds = load_dataset("syllogism", size=5)
+    extra = same_direction_items(ds)
+    assert len(extra) == 10 and {item.split for item in extra} == {"train"}
+    for item in extra:
+        q, s, p = item.meta["fact"]
+        doc = next(d.text for d in ds.train if d.id == item.meta["doc_ids"][0])
+        assert item.prompt + item.options[item.answer] in doc.split("\n")  # the trained sentence itself
+        assert item.options[item.answer] == f" {p}." and s in item.prompt
+        assert item.meta["valid"] == [k == item.answer for k in range(4)]
+        assert set(item.meta["doc_ids"]) <= {d.id for d in ds.train}
+    assert same_direction_items(load_dataset("reversal", size=3)) == []  # the data layer has its own
+
+
+def cli_error(capsys, *args) -> str:
+    with pytest.raises(SystemExit) as e:
+        main(["compare", *args, "--wandb", "disabled"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("error: ")
+    return err
+
+
+def test_bad_inputs_exit_2_with_one_line(run_dir, tmp_path, capsys):
+    missing = str(tmp_path / "none")
+    assert "minigen pretrain --out" in cli_error(capsys, "--split", "syllogism", "--ckpt", missing)
+    assert "unknown split 'nope'" in cli_error(capsys, "--split", "nope", "--ckpt", str(run_dir))
+    assert "unknown condition 'fft'" in cli_error(capsys, "--split", "syllogism", "--ckpt", str(run_dir),
+                                                  "--conditions", "base,fft")
+    assert "ft.lrr" in cli_error(capsys, "--split", "syllogism", "--ckpt", str(run_dir), "--set", "ft.lrr=1")
+    assert "icl.max_tokens=9999" in cli_error(capsys, "--split", "syllogism", "--ckpt", str(run_dir), "--set",
+                                              "icl.max_tokens=9999")
+    assert "--seeds 0" in cli_error(capsys, "--split", "syllogism", "--ckpt", str(run_dir), "--seeds", "0")
+
+
+def test_a_tokenizer_that_does_not_match_the_checkpoint(run_dir, tmp_path, capsys):
+    import shutil
+
+    from minigen.config import get_preset
+    from minigen.data.tokenizer import train_tokenizer
+
+    other = tmp_path / "run"
+    shutil.copytree(run_dir, other)
+    train_tokenizer(get_preset("tiny").data, num_documents=40).save(other / "tokenizer.json")
+    err = cli_error(capsys, "--split", "syllogism", "--ckpt", str(other))
+    assert "tokenizer" in err and "restore the run's own tokenizer.json" in err
+
+
+def test_option_overrides_are_typed():
+    opts = apply_overrides(CompareOptions(), ["ft.lr=1e-4", "ft.sentences=cumulative", "data.size=0.5",
+                                              "ft.save=false"])
+    assert opts.ft.lr == 1e-4 and opts.ft.sentences == "cumulative" and not opts.ft.save
+    assert opts.data.dataset_size() == 0.5 and CompareOptions().data.dataset_size() is None
+    assert apply_overrides(opts, ["data.size=20"]).data.dataset_size() == 20
+    assert CompareOptions().ft.resolve_steps(138) == 200  # auto: 20 epochs, within the paper's 200-1,000
+    assert CompareOptions().ft.resolve_steps(500) == 625 and CompareOptions().ft.resolve_steps(1000) == 1000
+    assert apply_overrides(opts, ["ft.steps=7"]).ft.resolve_steps(1000) == 7
+    for bad in ("ft.steps=many", "ft.sentences=paragraph", "icl=3", "data.size=lots"):
+        with pytest.raises(UserError):
+            apply_overrides(CompareOptions(), [bad])

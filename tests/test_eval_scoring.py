@@ -1,0 +1,109 @@
+"""Multiple-choice scoring: the joint-tokenization boundary, and batched + cached scoring equal to
+plain, one-sequence-at-a-time forward passes.
+
+Scores are float32 sums over an option's tokens (random models give ~-4.5 per token, sums near -90,
+where one float32 ulp is ~8e-6), so "equal within 1e-5" is checked per scored token.
+"""
+
+import pytest
+import torch
+from test_eval_helpers import GreedyTokenizer, Item, comparison_items, tiny_model
+
+from minigen.eval.scoring import (
+    ItemScore,
+    check_separable,
+    score_items,
+    score_items_in_context,
+    split_at_boundary,
+)
+
+
+def reference_logprob(model, prefix: list[int], continuation: list[int]) -> float:
+    """Sum of log-probabilities of `continuation` after `prefix`: one unpadded, uncached forward pass."""
+    seq = torch.tensor([prefix + continuation])
+    with torch.no_grad():
+        logp = model(seq)[0][0].float().log_softmax(-1)
+    positions = torch.arange(len(prefix) - 1, len(prefix) - 1 + len(continuation))
+    return logp[positions, torch.tensor(continuation)].sum().item()
+
+
+def test_boundary_on_a_clean_split():
+    tok = GreedyTokenizer()
+    left = tok.encode("femp are")
+    p, c = split_at_boundary(tok, "femp are", " less dangerous than glon.")
+    assert p == left
+    assert tok.decode(c) == " less dangerous than glon."
+    assert p + c == tok.encode("femp are less dangerous than glon.")
+
+
+def test_boundary_token_straddling_goes_to_the_option():
+    tok = GreedyTokenizer()
+    prompt, option = "femp are", " more dangerous than glon."
+    joint = tok.encode(prompt + option)
+    assert " are m" in [tok.pieces[i] for i in joint]  # the straddling token exists
+    p, c = split_at_boundary(tok, prompt, option)
+    assert p + c == joint  # the joint tokenization, not the separate ones
+    assert tok.decode(p) == "femp"  # only tokens wholly inside the prompt
+    assert tok.decode(c) == " are more dangerous than glon."
+    assert tok.encode(prompt) != joint[: len(tok.encode(prompt))]
+
+
+def test_boundary_when_prompt_tokens_differ_only_in_the_last_piece():
+    tok = GreedyTokenizer(pieces=("ll ", "a"))
+    p, c = split_at_boundary(tok, "all", " glon")  # "ll " straddles: "a" + "ll " + "glon"
+    assert tok.decode(p) == "a" and tok.decode(c) == "ll glon"
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 64])
+def test_batched_scoring_equals_one_at_a_time(batch_size):
+    tok = GreedyTokenizer()
+    model = tiny_model(tok.vocab_size)
+    items = comparison_items(5)
+    items.append(Item("x", "reversal", "femp are", [" m", " more dangerous than glon and yomp."], 0))
+    scores = score_items(model, tok, items, batch_size=batch_size)
+    for item, s in zip(items, scores, strict=True):
+        for k, option in enumerate(item.options):
+            p, c = split_at_boundary(tok, item.prompt, option)
+            ref = reference_logprob(model, [tok.bos_id] + p, c)
+            assert s.logprob[k] == pytest.approx(ref, abs=1e-5 * len(c))
+            assert s.n_tokens[k] == len(c) and s.n_chars[k] == len(option)
+
+
+@pytest.mark.parametrize("batch_size", [1, 4, 64])
+def test_cached_context_scoring_equals_full_sequence(batch_size):
+    tok = GreedyTokenizer()
+    model = tiny_model(tok.vocab_size)
+    text = "femp are more dangerous than glon.\nAll yomp are troff.\n"
+    context = [tok.bos_id] + tok.encode(text)
+    items = comparison_items(4)
+    check_separable(tok, text, context, items[0])
+    scores = score_items_in_context(model, tok, context, items, batch_size=batch_size)
+    for item, s in zip(items, scores, strict=True):
+        for k, option in enumerate(item.options):
+            p, c = split_at_boundary(tok, item.prompt, option)
+            ref = reference_logprob(model, context + p, c)
+            assert s.logprob[k] == pytest.approx(ref, abs=1e-5 * len(c))
+
+
+def test_cached_scoring_handles_straddling_prompt_tokens():
+    tok = GreedyTokenizer()
+    model = tiny_model(tok.vocab_size)
+    context = [tok.bos_id] + tok.encode("glon are less dangerous than femp.\n")
+    item = Item("s", "reversal", "femp are", [" more dangerous than glon.", " less dangerous than glon."], 0)
+    (s,) = score_items_in_context(model, tok, context, [item])
+    (plain,) = score_items(model, tok, [item])
+    for k, option in enumerate(item.options):
+        p, c = split_at_boundary(tok, item.prompt, option)
+        tol = 1e-5 * len(c)
+        assert s.logprob[k] == pytest.approx(reference_logprob(model, context + p, c), abs=tol)
+        assert plain.logprob[k] == pytest.approx(reference_logprob(model, [tok.bos_id] + p, c), abs=tol)
+
+
+def test_length_normalized_scores_and_prediction():
+    s = ItemScore("i", "t", answer=1, logprob=[-6.0, -8.0], n_tokens=[2, 4], n_chars=[3, 16])
+    assert s.scores("per_token") == [-3.0, -2.0]
+    assert s.scores("per_char") == [-2.0, -0.5]
+    assert s.predicted() == 0 and not s.correct()
+    assert s.correct("per_token") and s.correct("per_char")
+    with pytest.raises(ValueError):
+        s.scores("per_word")
