@@ -149,7 +149,8 @@ def get_preset(name: str) -> RunConfig:
     return _revalidate(cfg)
 
 
-def _parse(key: str, text: str, current: Any) -> Any:
+def parse_value(key: str, text: str, current: Any) -> Any:
+    """`text` (from `--set key=text`) as a value of `current`'s type; UserError when it is not one."""
     kind = type(current)
     try:
         if kind is bool:
@@ -179,7 +180,7 @@ def _set_field(cfg: RunConfig, key: str, value: Any) -> None:
         raise UserError(f"unknown config key {key!r}; {section} fields are: {', '.join(names)}")
     current = getattr(obj, name)
     if isinstance(value, str) and not isinstance(current, str):
-        value = _parse(key, value, current)
+        value = parse_value(key, value, current)
     elif isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     setattr(obj, name, value)

@@ -16,6 +16,7 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
+from minigen.config import parse_value
 from minigen.errors import UserError
 
 SENTENCE_MODES = ("none", "independent", "cumulative")
@@ -114,19 +115,6 @@ class CompareOptions:
         return dataclasses.asdict(self)
 
 
-def _parse(key: str, text: str, current):
-    kind = type(current)
-    try:
-        if kind is bool:
-            low = text.strip().lower()
-            if low not in ("true", "false", "1", "0", "yes", "no"):
-                raise ValueError
-            return low in ("true", "1", "yes")
-        return kind(text)
-    except ValueError:
-        raise UserError(f"--set {key}={text}: expected a {kind.__name__}") from None
-
-
 def apply_overrides(options: CompareOptions, overrides: list[str]) -> CompareOptions:
     """A copy of `options` with each "section.key=value" applied (typed); UserError on a bad one."""
     sections = {f.name: dataclasses.replace(getattr(options, f.name)) for f in dataclasses.fields(options)}
@@ -142,6 +130,6 @@ def apply_overrides(options: CompareOptions, overrides: list[str]) -> CompareOpt
         names = [f.name for f in dataclasses.fields(sections[section])]
         if name not in names:
             raise UserError(f"unknown compare option {key!r}; {section} options are: {', '.join(names)}")
-        setattr(sections[section], name, _parse(key, text.strip(), getattr(sections[section], name)))
+        setattr(sections[section], name, parse_value(key, text.strip(), getattr(sections[section], name)))
     # Rebuild each section so its __post_init__ checks the final values.
     return CompareOptions(**{name: dataclasses.replace(obj) for name, obj in sections.items()})
