@@ -106,10 +106,17 @@ class RunConfig:
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "tiny": {  # ~1.0M params, CPU: 2000 steps x 16 x 256 = 8.2M tokens
         "model": dict(n_layer=4, d_model=128, n_head=4, seq_len=256),
-        "train": dict(batch_size=16, lr=6e-3, min_lr=6e-4, warmup=100, steps=2000, eval_every=250,
+        "train": dict(batch_size=16, lr=1e-3, min_lr=1e-4, warmup=100, steps=2000, eval_every=250,
                       ckpt_every=500, log_every=10),
-        # The corpus defaults (dense in-context reversal / syllogism documents); lr from a 14-config
-        # sweep on an earlier corpus version (see README).
+        # The corpus defaults (dense in-context reversal / syllogism documents). lr 1e-3, not the 6e-3
+        # that minimizes early loss: at 6e-3 the model never forms an induction (copy) head in 8M
+        # tokens; at 1e-3 it does (README, "Status").
+        "data": {},
+    },
+    "mini": {  # ~3M params, the second CPU rung: tiny's data budget, 3x the parameters (~25 min on CPU)
+        "model": dict(n_layer=6, d_model=192, n_head=6, seq_len=256),
+        "train": dict(batch_size=16, lr=8e-4, min_lr=8e-5, warmup=100, steps=2000, eval_every=250,
+                      ckpt_every=500, log_every=10),
         "data": {},
     },
     "small": {  # ~11M params, one GPU (minutes)

@@ -34,7 +34,7 @@ def split_continuation(tokenizer, prefix_text: str, option: str) -> tuple[list[i
 class ProbeItem:
     context: list[int]
     options: list[list[int]]
-    answer: int
+    accepted: list[int]  # options counted as correct
 
 
 def build_items(name: str, cfg: RunConfig, tokenizer, seed: int = 0) -> list[ProbeItem]:
@@ -55,7 +55,7 @@ def build_items(name: str, cfg: RunConfig, tokenizer, seed: int = 0) -> list[Pro
             prefix, cont = split_continuation(tokenizer, prefix_text, option)
             options.append(cont)
         context = [tokenizer.bos_id] + prefix
-        items.append(ProbeItem(context[-cfg.model.seq_len:], options, item.answer))
+        items.append(ProbeItem(context[-cfg.model.seq_len:], options, item.accepted()))
     return items
 
 
@@ -80,7 +80,7 @@ class Probe:
             correct = 0
             for item in items:
                 scores = [sum(lp) for lp in model.score_shared(item.context, item.options)]
-                correct += int(max(range(len(scores)), key=scores.__getitem__) == item.answer)
+                correct += int(max(range(len(scores)), key=scores.__getitem__) in item.accepted)
             out[f"probe_{name}"] = correct / max(1, len(items))
         model.train(was_training)
         return out

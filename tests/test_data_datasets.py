@@ -14,7 +14,7 @@ from minigen.cli import main
 from minigen.data.datasets import DATASETS, load_dataset
 from minigen.data.export import export_dataset
 from minigen.data.lexicon import Lexicon
-from minigen.data.logic import Knowledge, from_list
+from minigen.data.logic import Knowledge, Quant, from_list
 from minigen.data.templates import parse
 from minigen.errors import UserError
 
@@ -96,6 +96,38 @@ def test_answer_positions_are_balanced():
     assert 0.35 < sum(rev) / len(rev) < 0.65
     syl = [t.answer for t in dataset("syllogism").test]
     assert len(set(syl)) >= 4
+
+
+def test_syllogism_question_order_gives_nothing_away():
+    """The question names the terms in a random order, so the answer's subject is not the first-named
+    term by rule; a symmetric answer ("No a are b") is accepted in both directions and chance counts it."""
+    ds = dataset("syllogism")
+    first_is_subject, n_accepted = [], []
+    for item in ds.test:
+        forms = [from_list(f) for f in item.meta["option_forms"]]
+        named_first = item.prompt.split("about ", 1)[1].split(" and ")[0]
+        answer = forms[item.answer]
+        accepted = {forms[k] for k in item.accepted()}
+        assert item.answer in item.accepted() and all(item.meta["valid"][k] for k in item.accepted())
+        assert accepted == {answer, Quant(answer.q, answer.p, answer.s)} if answer.q != "all" else {answer}
+        if answer.q == "all":
+            first_is_subject.append(answer.s == named_first)
+        n_accepted.append(len(accepted))
+    assert 0.3 < sum(first_is_subject) / len(first_is_subject) < 0.7
+    assert ds.chance["syllogism"] == pytest.approx(sum(n_accepted) / 6 / len(n_accepted))
+
+
+def test_semantic_answers_are_also_distractors():
+    """A word that is only ever an answer would let a preference for the word (no context needed) pass
+    for knowledge; every answer word of a split is a distractor elsewhere in that split, and no word
+    answers most of a split (the skew of "the root category is the ancestor of everything")."""
+    ds = dataset("semantic")
+    for split in ds.splits():
+        items = [t for t in ds.test if t.split == split]
+        answers = [t.options[t.answer] for t in items]
+        distractors = {o for t in items for k, o in enumerate(t.options) if k != t.answer}
+        assert set(answers) <= distractors, split
+        assert max(answers.count(a) for a in set(answers)) < 0.2 * len(items), split
 
 
 def test_sizes_scale_and_bad_sizes_are_user_errors():

@@ -119,16 +119,17 @@ class TestAnswers:
             forms = item.meta.get("option_forms")
             if not forms:
                 continue
-            form = from_list(forms[item.answer])
-            option = item.options[item.answer]
-            # An option that is a whole sentence (syllogisms) speaks for itself; otherwise the prompt
-            # starts the sentence ("glon are" + " less dangerous than femp.").
-            text = option if parse_statement(option) is not None else item.prompt + option
-            key = directed_key(form, text)
-            if key in training.keys:  # answered verbatim by the training data: nothing to leak
-                continue
-            by_key.setdefault(key, []).append(item.id)
-            split_of[item.id] = item.split
+            for k in item.accepted():  # the answer, and an equivalent option stating it too
+                form = from_list(forms[k])
+                option = item.options[k]
+                # An option that is a whole sentence (syllogisms) speaks for itself; otherwise the
+                # prompt starts the sentence ("glon are" + " less dangerous than femp.").
+                text = option if parse_statement(option) is not None else item.prompt + option
+                key = directed_key(form, text)
+                if key in training.keys:  # answered verbatim by the training data: nothing to leak
+                    continue
+                by_key.setdefault(key, []).append(item.id)
+                split_of[item.id] = item.split
         return cls(by_key, split_of)
 
     def splits(self) -> list[str]:

@@ -52,7 +52,7 @@ def show(
                   f"{' ...' if len(item.meta['doc_ids']) > 3 else ''}")
             print(item.prompt + " ...")
             for i, option in enumerate(item.options):
-                mark = "*" if i == item.answer else ("+" if item.meta["valid"][i] else " ")
+                mark = "*" if i in item.accepted() else ("+" if item.meta["valid"][i] else " ")
                 print(f"  {mark} {option!r}")
             print()
     print("(* answer, + also valid)")

@@ -128,7 +128,8 @@ def _syllogism_instance(rng: random.Random, s: str, m: str, p: str):
 
 
 def icl_syllogism_doc(rng: random.Random, words: list[str], cfg) -> str:
-    """One or two premise pairs among distractor facts, then the test's question and the answer."""
+    """Premise pairs among distractor facts, then the test's questions (terms in a random order) and
+    their answers (the strongest conclusion)."""
     k = rng.randint(1, cfg.syllogisms_max)
     n_distract = max(0, _n_facts(rng, cfg) - 2 * k)
     pool = rng.sample(words, 3 * k + 4 * n_distract)
@@ -137,7 +138,10 @@ def icl_syllogism_doc(rng: random.Random, words: list[str], cfg) -> str:
         s, m, p = pool[3 * i: 3 * i + 3]
         premises, concl = _syllogism_instance(rng, s, m, p)
         lines += [fact_line(x, rng, cfg, prefix_scale=0.5) for x in premises]
-        questions.append(f"{syllogism_prompt(s, p)} {canonical(concl)}")
+        named = (s, p) if rng.random() < 0.5 else (p, s)  # the question's order says nothing ...
+        if concl.q != "all":  # ... except which way round a symmetric answer is written
+            concl = Quant(concl.q, *named)
+        questions.append(f"{syllogism_prompt(*named)} {canonical(concl)}")
     rest = pool[3 * k:]
     for i in range(n_distract):
         lines.append(fact_line(random_fact(rng, rest[4 * i: 4 * i + 4]), rng, cfg))

@@ -169,6 +169,11 @@ def syllogism_conclusions(first: Quant, second: Quant) -> list[Quant]:
     return [Quant(q, names[s], names[p]) for q, s, p in _entailed(premises, 3) if 1 not in (s, p)]
 
 
+def equivalent(a: Quant, b: Quant) -> bool:
+    """Same statement: equal, or the converse of a symmetric one ("No s are p" = "No p are s")."""
+    return a == b or (a.q == b.q and a.q in ("some", "no") and (a.s, a.p) == (b.p, b.s))
+
+
 def strongest(conclusions: list[Quant], subject_first: str) -> Quant | None:
     """The strongest conclusion (all > no > some), preferring `subject_first` as the subject on ties."""
     rank = {"all": 0, "no": 1, "some": 2}

@@ -30,6 +30,7 @@ class ItemScore:
     logprob: list[float]  # sum of the option tokens' log-probabilities
     n_tokens: list[int]  # tokens scored per option
     n_chars: list[int]  # characters per option
+    accepted: list[int] | None = None  # options counted as correct (None: the answer only)
 
     def scores(self, norm: str = "sum") -> list[float]:
         if norm == "sum":
@@ -45,7 +46,7 @@ class ItemScore:
         return max(range(len(s)), key=s.__getitem__)  # first maximum on ties
 
     def correct(self, norm: str = "sum") -> bool:
-        return self.predicted(norm) == self.answer
+        return self.predicted(norm) in (self.accepted or [self.answer])
 
     def to_dict(self) -> dict:
         return {
@@ -89,7 +90,7 @@ def _assemble(items, flat_logprobs: list[float], flat_ntok: list[int]) -> list[I
         out.append(ItemScore(
             item_id=item.id, split=item.split, answer=item.answer,
             logprob=[float(x) for x in flat_logprobs[k: k + n]], n_tokens=flat_ntok[k: k + n],
-            n_chars=[len(o) for o in item.options],
+            n_chars=[len(o) for o in item.options], accepted=item.accepted(),
         ))
         k += n
     assert k == len(flat_logprobs)

@@ -27,7 +27,9 @@ class TestItem:
     """A multiple-choice item: options are scored as continuations of `prompt`.
 
     meta["doc_ids"]: the training documents the item needs; meta["valid"]: per option, whether it
-    follows from them (by the logic engine); plus the item's logical forms.
+    follows from them (by the logic engine); meta["accepted"] (optional): the options counted as
+    right, when several state the answer ("No glon are femp" = "No femp are glon"); plus the item's
+    logical forms.
     """
 
     __test__ = False  # not a pytest test class
@@ -38,6 +40,10 @@ class TestItem:
     options: list[str]
     answer: int
     meta: dict = field(default_factory=dict)
+
+    def accepted(self) -> list[int]:
+        """Indices of the options scored as correct: the answer and any option equivalent to it."""
+        return list(self.meta.get("accepted", [self.answer]))
 
 
 @dataclass

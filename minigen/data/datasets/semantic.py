@@ -17,6 +17,9 @@ other entity, checked by the engine not to follow):
 from __future__ import annotations
 
 import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from minigen.data.datasets import Dataset, Document, TestItem, resolve_size
 from minigen.data.datasets.common import eval_words, shuffled_options
@@ -144,33 +147,63 @@ def _articles(world: World, rng: random.Random) -> tuple[list[Document], dict[Fo
     return docs, where
 
 
-def _item(item_id, split, form: Form, text: str, candidates, make_form, world: World, where, proof,
-          rng: random.Random) -> TestItem | None:
-    """A 4-way item: prompt = text up to its last word; distractors from `candidates` that don't follow."""
-    prompt, right = text.rsplit(" ", 1)
-    wrong = sorted({w for w in candidates if not world.knowledge.follows(make_form(w))})
+@dataclass
+class _Spec:
+    """A test item before its distractors are drawn: its answer is the last word of `text`."""
+
+    item_id: str
+    split: str
+    form: Form
+    text: str
+    family: tuple  # items whose options are words of one kind: they share distractors
+    make_form: Callable[[str], Form]
+    proof: list
+
+    @property
+    def answer_word(self) -> str:
+        return self.text.rsplit(" ", 1)[1][:-1]
+
+
+def _prop_spec(item_id, split, prop: Prop, proof) -> _Spec:
+    return _Spec(item_id, split, prop, render(prop), (split, prop.kind),
+                 lambda v, prop=prop: Prop(prop.s, prop.kind, v), proof)
+
+
+def _item(spec: _Spec, weights: Counter, world: World, where, rng: random.Random) -> TestItem | None:
+    """A 4-way item: distractors are words that answer other items of the same family (drawn in
+    proportion to how often they do) and do not follow. So a word is a distractor about three times
+    as often as it is an answer, and a preference for a word, which a model can have without any
+    context, is worth little: the contamination check (`base`) stays near chance."""
+    prompt = spec.text.rsplit(" ", 1)[0]
+    follows = world.knowledge.follows
+    wrong = sorted(w for w in weights if w != spec.answer_word and not follows(spec.make_form(w)))
     if len(wrong) < N_OPTIONS - 1:
         return None
-    wrong = rng.sample(wrong, N_OPTIONS - 1)
-    answer_word = right[:-1]
-    words = [answer_word, *wrong]
-    forms = [make_form(w) for w in words]
+    picked: list[str] = []
+    for _ in range(N_OPTIONS - 1):  # weighted sampling without replacement
+        w = rng.choices(wrong, weights=[weights[x] for x in wrong])[0]
+        picked.append(w)
+        wrong.remove(w)
+    words = [spec.answer_word, *picked]
+    forms = [spec.make_form(w) for w in words]
     options, answer, order = shuffled_options(rng, [f" {w}." for w in words], 0)
     return TestItem(
-        id=item_id, split=split, prompt=prompt, options=options, answer=answer,
+        id=spec.item_id, split=spec.split, prompt=prompt, options=options, answer=answer,
         meta={
-            "doc_ids": sorted({where[f][0] for f in proof}),
+            "doc_ids": sorted({where[f][0] for f in spec.proof}),
             "valid": [world.knowledge.follows(forms[j]) for j in order],
-            "form": to_list(form),
+            "form": to_list(spec.form),
             "option_forms": [to_list(forms[j]) for j in order],
         },
     )
 
 
-def _prop_item(item_id, split, world, where, prop: Prop, proof, rng):
-    same_kind = [p.value for ps in world.props.values() for p in ps if p.kind == prop.kind]
-    return _item(item_id, split, prop, render(prop), same_kind, lambda v: Prop(prop.s, prop.kind, v),
-                 world, where, proof, rng)
+def _least_used(rng: random.Random, choices: list, used: Counter, word) -> object:
+    """A random choice among those whose answer word has been used least so far (spreads answers)."""
+    low = min(used[word(x)] for x in choices)
+    pick = rng.choice([x for x in choices if used[word(x)] == low])
+    used[word(pick)] += 1
+    return pick
 
 
 def build(seed: int = 0, lexicon_seed: int = 0, size=None) -> Dataset:
@@ -182,43 +215,53 @@ def build(seed: int = 0, lexicon_seed: int = 0, size=None) -> Dataset:
     rng = random.Random(f"semantic-build:{seed}")
     world = World(words[:n], rng)
     train, where = _articles(world, rng)
-    parents_of_something = sorted({p for p in world.parent.values() if p})
-    children = [c for c in world.cats if world.parent[c]]
-    items: list[TestItem | None] = []
+    specs: list[_Spec] = []
+    used: Counter = Counter()
     for c in world.cats:
         p = world.parent[c]
         if c in world.holdout:
             for a in world.ancestors(c):
                 for prop in world.props[a]:
                     inherited = Prop(c, prop.kind, prop.value)
-                    items.append(_prop_item(f"sem-holdout-{c}-{prop.value}", "category_holdout", world, where,
-                                            inherited, world.chain(c, a) + [prop], rng))
+                    specs.append(_prop_spec(f"sem-holdout-{c}-{prop.value}", "category_holdout", inherited,
+                                            world.chain(c, a) + [prop]))
             continue
         own = world.props[c][0]
-        items.append(_prop_item(f"sem-train-{c}-prop", "train", world, where, own, [own], rng))
+        specs.append(_prop_spec(f"sem-train-{c}-prop", "train", own, [own]))
         if p:
             f = Quant("all", c, p)
-            items.append(_item(f"sem-train-{c}-parent", "train", f, render(f), parents_of_something,
-                               lambda w, c=c: Quant("all", c, w), world, where, [f], rng))
+            specs.append(_Spec(f"sem-train-{c}-parent", "train", f, render(f), ("train", "category"),
+                               lambda w, c=c: Quant("all", c, w), [f]))
             some = Quant("some", p, c)
-            items.append(_item(f"sem-reversal-{c}-some", "reversal", some, render(some), children,
-                               lambda w, p=p: Quant("some", p, w), world, where, [f], rng))
+            specs.append(_Spec(f"sem-reversal-{c}-some", "reversal", some, render(some),
+                               ("reversal", "category"), lambda w, p=p: Quant("some", p, w), [f]))
         ancestors = world.ancestors(c)
         if len(ancestors) >= 2:
-            a = rng.choice(ancestors[1:])
+            a = _least_used(rng, ancestors[1:], used, lambda x: ("ancestor", x))
             f = Quant("all", c, a)
-            items.append(_item(f"sem-syllogism-{c}-ancestor", "syllogism", f, render(f), parents_of_something,
-                               lambda w, c=c: Quant("all", c, w), world, where, world.chain(c, a), rng))
+            specs.append(_Spec(f"sem-syllogism-{c}-ancestor", "syllogism", f, render(f),
+                               ("syllogism", "category"), lambda w, c=c: Quant("all", c, w),
+                               world.chain(c, a)))
         inheritable = [(a, q) for a in ancestors for q in world.props[a]]
         if inheritable:
-            a, q = rng.choice(inheritable)
-            items.append(_prop_item(f"sem-syllogism-{c}-inherit", "syllogism", world, where,
-                                    Prop(c, q.kind, q.value), world.chain(c, a) + [q], rng))
+            a, q = _least_used(rng, inheritable, used, lambda x: ("inherit", x[1].value))
+            specs.append(_prop_spec(f"sem-syllogism-{c}-inherit", "syllogism", Prop(c, q.kind, q.value),
+                                    world.chain(c, a) + [q]))
     for i, r in enumerate(world.relations):
-        subjects = [x.s for x in world.relations if x.verb == r.verb] + [x.s for x in world.relations]
-        items.append(_item(f"sem-reversal-rel-{i:03d}", "reversal", r, body(r, 1) + ".", subjects,
-                           lambda w, r=r: Relation(w, r.verb, r.o), world, where, [r], rng))
-    test = [t for t in items if t is not None]
+        specs.append(_Spec(f"sem-reversal-rel-{i:03d}", "reversal", r, body(r, 1) + ".",
+                           ("reversal", "relation"), lambda w, r=r: Relation(w, r.verb, r.o), [r]))
+    weights: dict[tuple, Counter] = {}
+    for spec in specs:
+        weights.setdefault(spec.family, Counter())[spec.answer_word] += 1
+    built = [(spec, _item(spec, weights[spec.family], world, where, rng)) for spec in specs]
+    built = [(spec, t) for spec, t in built if t is not None]
+    # A word that follows for every item of its family can never be a distractor: its items would be
+    # answered by a preference for the word alone. They are left out.
+    distractors: dict[tuple, set[str]] = {}
+    for spec, t in built:
+        distractors.setdefault(spec.family, set()).update(
+            o[1:-1] for k, o in enumerate(t.options) if k != t.answer)
+    test = [t for spec, t in built if spec.answer_word in distractors[spec.family]]
     order = {"train": 0, "reversal": 1, "syllogism": 2, "category_holdout": 3}
     test.sort(key=lambda t: order[t.split])
     rng.shuffle(train)
