@@ -107,3 +107,11 @@ def test_length_normalized_scores_and_prediction():
     assert s.correct("per_token") and s.correct("per_char")
     with pytest.raises(ValueError):
         s.scores("per_word")
+
+
+def test_an_option_equivalent_to_the_answer_counts_as_correct():
+    """Syllogism items accept "No b are a" for "No a are b": correct() follows the item's accepted set."""
+    s = ItemScore("i", "t", answer=2, logprob=[-9.0, -1.0, -5.0], n_tokens=[1, 1, 1], n_chars=[1, 1, 1])
+    assert not s.correct()
+    s.accepted = [2, 1]
+    assert s.correct()

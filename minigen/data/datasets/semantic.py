@@ -6,8 +6,9 @@ categories are related ("glon eat femp"). Training documents are articles of 4-2
 category and its neighbourhood, with context prefixes, some in question-answer form, never in the
 canonical template that test prompts use.
 
-Test splits (4 options each, distractors are hard: a word that holds the same relation to some
-other entity, checked by the engine not to follow):
+Test splits (4 options each; distractors are hard: words that answer other items of the same kind in
+the split, drawn in proportion to how often they do, and checked by the engine not to follow, so a
+preference for a word that needs no context is worth little):
   train            a trained fact, same direction ("glon have" -> " wings.", "All glon are" -> parent)
   reversal         "femp are eaten by" -> " glon.", "Some femp are" -> " glon." (from "All glon are femp")
   syllogism        ancestors two or more levels up, and properties inherited from any ancestor
