@@ -3,7 +3,6 @@
 import json
 
 import pytest
-import torch
 
 from minigen.cli import main
 from minigen.errors import UserError
@@ -12,29 +11,6 @@ from minigen.eval.options import CompareOptions, apply_overrides
 from minigen.eval.trained_facts import same_direction_items
 
 FAST = ["data.size=6", "ft.steps=4", "ft.batch_size=4", "eval.bootstrap=200"]
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    """A run directory as `minigen pretrain` writes it, with a small random model."""
-    from safetensors.torch import save_model
-
-    from minigen import checkpoint
-    from minigen.config import apply_overrides as config_overrides
-    from minigen.config import get_preset
-    from minigen.data.tokenizer import train_tokenizer
-    from minigen.model import Transformer
-
-    cfg = config_overrides(get_preset("tiny"), ["model.n_layer=1", "model.d_model=32", "model.n_head=2"])
-    tokenizer = train_tokenizer(cfg.data, num_documents=300)
-    cfg.model.vocab_size = tokenizer.vocab_size
-    torch.manual_seed(0)
-    model = Transformer(cfg.model)
-    path = tmp_path_factory.mktemp("run")
-    checkpoint.write_config(path, cfg, {"preset": "test"})
-    tokenizer.save(path / checkpoint.TOKENIZER)
-    save_model(model, str(path / checkpoint.WEIGHTS))
-    return path
 
 
 def test_compare_writes_results_figure_and_finetuned_weights(run_dir, tmp_path, capsys):
