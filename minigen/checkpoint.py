@@ -94,13 +94,37 @@ def set_rng_states(states: dict) -> None:
         torch.cuda.set_rng_state_all(states["cuda"])
 
 
-def save_checkpoint(run_dir: Path, model: torch.nn.Module, optimizer, step: int, data_row: int) -> None:
-    from safetensors.torch import save_model
+def aliases(model: torch.nn.Module) -> dict[str, str]:
+    """{name: name it shares its tensor with} for tied parameters, e.g. {"head.weight": "embed.weight"}."""
+    first: dict[int, str] = {}
+    out = {}
+    for name, p in model.named_parameters(remove_duplicate=False):
+        if id(p) in first:
+            out[name] = first[id(p)]
+        else:
+            first[id(p)] = name
+    return out
 
-    state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
-             "data_row": data_row, "rng": rng_states()}
-    atomic_write(run_dir / STATE, lambda tmp: torch.save(state, tmp))
-    atomic_write(run_dir / WEIGHTS, lambda tmp: save_model(model, str(tmp), metadata={"step": str(step)}))
+
+def save_checkpoint(run_dir: Path, model: torch.nn.Module, optimizer, step: int, data_row: int) -> None:
+    """Write trainer_state.pt and model.safetensors. With a sharded (FSDP) model every process must call
+    it (the weights are gathered to rank 0, which writes); otherwise only the writing process calls it."""
+    from safetensors.torch import save_file
+
+    from minigen.parallel import full_state
+
+    state = full_state(model, optimizer)
+    if state is None:
+        return
+    model_state, optim_state = state
+    trainer = {"model": model_state, "optimizer": optim_state, "step": step, "data_row": data_row,
+               "rng": rng_states()}
+    atomic_write(run_dir / STATE, lambda tmp: torch.save(trainer, tmp))
+    # Tied tensors stored once, the alias named in the metadata (safetensors' save_model convention).
+    tied = aliases(model)
+    weights = {k: v.detach().contiguous() for k, v in model_state.items() if k not in tied}
+    meta = {"step": str(step), **tied}
+    atomic_write(run_dir / WEIGHTS, lambda tmp: save_file(weights, str(tmp), metadata=meta))
 
 
 def load_trainer_state(run_dir: Path) -> dict | None:

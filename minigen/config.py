@@ -61,6 +61,7 @@ class TrainConfig:
     compile: bool = True  # torch.compile the model (CPU and GPU) ...
     compile_min_steps: int = 500  # ... when the run has at least this many steps left (compiling takes ~20 s)
     num_threads: int = 0  # CPU threads for torch; 0: torch's default
+    parallel: str = "ddp"  # under torchrun: ddp (whole model per process) | fsdp (FSDP2: sharded state)
     log_every: int = 10
     eval_every: int = 250  # held-out loss + in-context probe; 0: only at the end
     ckpt_every: int = 500  # 0: only at the end
@@ -71,6 +72,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.dtype not in ("auto", "float32", "bfloat16"):
             raise UserError(f"train.dtype={self.dtype!r} is unknown; use auto, float32 or bfloat16")
+        if self.parallel not in ("ddp", "fsdp"):
+            raise UserError(f"train.parallel={self.parallel!r} is unknown; use ddp or fsdp")
         if self.batch_size < 1 or self.grad_accum < 1 or self.batch_size % self.grad_accum:
             raise UserError(
                 f"train.batch_size={self.batch_size} must be a positive multiple of "
@@ -137,10 +140,10 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
                       ckpt_every=2000, log_every=50),
         "data": {},
     },
-    "xl": {  # ~350M params
+    "xl": {  # ~350M params; sharded (FSDP2) when run under torchrun
         "model": dict(n_layer=24, d_model=1152, n_head=18, n_kv_head=6, seq_len=2048),
         "train": dict(batch_size=128, lr=3e-4, min_lr=3e-5, warmup=2000, steps=40000, eval_every=2000,
-                      ckpt_every=2000, log_every=50),
+                      ckpt_every=2000, log_every=50, parallel="fsdp"),
         "data": {},
     },
 }

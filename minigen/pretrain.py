@@ -2,6 +2,7 @@
 
 Data-parallel under torchrun: every process builds its own rows of the corpus stream (row =
 step * global_batch + rank * local_batch + i, micro-batches in order), only rank 0 writes files.
+With `train.parallel=fsdp` the model is sharded (FSDP2): probing and checkpointing are then collectives.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import torch.distributed as dist
 from minigen import checkpoint as ckpt
 from minigen.config import RunConfig, apply_overrides, get_preset
 from minigen.errors import UserError
+from minigen.parallel import load_full_state, shard
 from minigen.tracking import WANDB_MODES, ConsoleProgress, make_logger
 from minigen.train import StepInfo, make_optimizer, targets_within_documents, train, world
 
@@ -153,12 +155,14 @@ def run_pretrain(preset: str = "tiny", out: Path | None = None, steps: int | Non
 
     torch.manual_seed(cfg.train.seed)
     model = Transformer(cfg.model).to(device)
+    sharded = world_size > 1 and cfg.train.parallel == "fsdp"
+    if sharded:
+        shard(model)
     optimizer = make_optimizer(model, cfg.train)
     start = 0
     state = ckpt.load_trainer_state(out) if resume else None
     if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
+        load_full_state(model, optimizer, state["model"], state["optimizer"])
         ckpt.set_rng_states(state["rng"])
         start = state["step"]
     if rank == 0:
@@ -166,7 +170,8 @@ def run_pretrain(preset: str = "tiny", out: Path | None = None, steps: int | Non
 
     main = rank == 0
     logger = make_logger(wandb_mode, out, cfg.to_dict(), name=out.name, enabled=main)
-    probe = Probe(cfg, tokenizer, device) if main else None
+    # A sharded model's forward is a collective: every process runs the probe, rank 0 reports it.
+    probe = Probe(cfg, tokenizer, device) if main or sharded else None
     progress = ConsoleProgress(cfg.train.steps, start, enabled=main)
     if main:
         progress.note(f"minigen pretrain: {preset}, {model.num_params() / 1e6:.2f}M params, "
@@ -183,21 +188,29 @@ def run_pretrain(preset: str = "tiny", out: Path | None = None, steps: int | Non
 
     def on_step(info: StepInfo) -> None:
         t = cfg.train
-        if main:
-            record = {}
-            if info.loss is not None:
-                record = {"loss": info.loss, "lr": info.lr, "tokens_per_s": info.tokens_per_s,
-                          "grad_norm": info.grad_norm}
-            if (t.eval_every and info.step % t.eval_every == 0) or info.step == t.steps:
-                record.update(evaluate(info.step))
-            if record:
-                record = {"step": info.step, "tokens": info.step * tokens_per_step,
-                          "elapsed_s": round(time.perf_counter() - t0, 2), **record}
-                ckpt.append_metrics(out, record)
-                logger.log(record, step=info.step)
-            progress.update(info.step, info.loss, info.tokens_per_s if info.loss is not None else None)
-            if (t.ckpt_every and info.step % t.ckpt_every == 0) or info.step == t.steps:
-                ckpt.save_checkpoint(out, model, optimizer, info.step, info.step * t.batch_size)
+        evaluating = (t.eval_every and info.step % t.eval_every == 0) or info.step == t.steps
+        saving = (t.ckpt_every and info.step % t.ckpt_every == 0) or info.step == t.steps
+        if not main:
+            if sharded:  # a sharded model's forward and state gathering are collectives: take part
+                if evaluating:
+                    probe.run(model)
+                if saving:
+                    ckpt.save_checkpoint(out, model, optimizer, info.step, info.step * t.batch_size)
+            return
+        record = {}
+        if info.loss is not None:
+            record = {"loss": info.loss, "lr": info.lr, "tokens_per_s": info.tokens_per_s,
+                      "grad_norm": info.grad_norm}
+        if evaluating:
+            record.update(evaluate(info.step))
+        if record:
+            record = {"step": info.step, "tokens": info.step * tokens_per_step,
+                      "elapsed_s": round(time.perf_counter() - t0, 2), **record}
+            ckpt.append_metrics(out, record)
+            logger.log(record, step=info.step)
+        progress.update(info.step, info.loss, info.tokens_per_s if info.loss is not None else None)
+        if saving:
+            ckpt.save_checkpoint(out, model, optimizer, info.step, info.step * t.batch_size)
 
     try:
         if start < cfg.train.steps:

@@ -1,5 +1,6 @@
 """The training engine, one for pretraining and finetuning: AdamW, warmup + cosine LR, gradient
-clipping and accumulation, bf16 autocast on CUDA / fp32 on CPU, optional torch.compile, DDP-aware.
+clipping and accumulation, bf16 autocast on CUDA / fp32 on CPU, optional torch.compile, data-parallel
+(DDP, or a model already sharded with FSDP2: `minigen.parallel`).
 
 The engine knows nothing about corpora or run directories: it asks `batches(step)` for the step's
 local batch and reports each step through `on_step`. Loss is the mean over all valid targets of the
@@ -21,6 +22,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 
 from minigen.config import TrainConfig
+from minigen.parallel import gradient_sync, is_sharded, local_value
 
 IGNORE = -100
 
@@ -85,13 +87,13 @@ def train(model: torch.nn.Module, batches: Callable[[int], tuple], cfg: TrainCon
     device = next(model.parameters()).device
     optimizer = optimizer or make_optimizer(model, cfg)
     world_size = world()[1] if distributed else 1
-    ddp = net = model
-    if world_size > 1:
+    wrapped = net = model  # an FSDP-sharded model reduces its own gradients; otherwise DDP does
+    if world_size > 1 and not is_sharded(model):
         ids = [device.index] if device.type == "cuda" else None
-        ddp = net = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
+        wrapped = net = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
     if cfg.compile and cfg.steps - start_step >= cfg.compile_min_steps:
         torch._dynamo.config.suppress_errors = True  # no C++ compiler etc.: fall back to eager, not fail
-        net = torch.compile(ddp)
+        net = torch.compile(wrapped)
     log_every = log_every or cfg.log_every
     params = [p for p in model.parameters() if p.requires_grad]
     amp = autocast_for(device, cfg.dtype)
@@ -110,14 +112,13 @@ def train(model: torch.nn.Module, batches: Callable[[int], tuple], cfg: TrainCon
         loss_sum = torch.zeros((), device=device)
         for m in range(cfg.grad_accum):
             part = slice(m * micro, (m + 1) * micro)
-            sync = m == cfg.grad_accum - 1 or world_size == 1
-            ctx = contextlib.nullcontext() if sync else ddp.no_sync()
-            with ctx, amp:
-                logits = net(x[part], segment_ids=None if seg is None else seg[part])[0]
-                loss = F.cross_entropy(logits.float().flatten(0, 1), y[part].flatten(), ignore_index=IGNORE,
-                                       reduction="sum")
-            # DDP averages gradients over processes; scale so the result is the global-token mean.
-            (loss * (world_size / count.clamp(min=1))).backward()
+            with gradient_sync(model, wrapped, m == cfg.grad_accum - 1):
+                with amp:
+                    logits = net(x[part], segment_ids=None if seg is None else seg[part])[0]
+                    loss = F.cross_entropy(logits.float().flatten(0, 1), y[part].flatten(),
+                                           ignore_index=IGNORE, reduction="sum")
+                # DDP and FSDP average gradients over processes; scale so the result is the global-token mean.
+                (loss * (world_size / count.clamp(min=1))).backward()
             loss_sum += loss.detach()
         grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.clip) if cfg.clip > 0 else None
         optimizer.step()
@@ -131,7 +132,7 @@ def train(model: torch.nn.Module, batches: Callable[[int], tuple], cfg: TrainCon
             if world_size > 1:
                 dist.all_reduce(loss_sum)
             loss_value = (loss_sum / count.clamp(min=1)).item()
-            norm_value = None if grad_norm is None else grad_norm.item()
+            norm_value = None if grad_norm is None else local_value(grad_norm).item()
             now = time.perf_counter()
             elapsed = max(1e-9, now - last_time - paused)
             tokens_per_s = (done - last_step) * x.shape[0] * x.shape[1] * world_size / elapsed

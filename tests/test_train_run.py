@@ -4,7 +4,6 @@ data parallelism under torchrun, load_run, and bad input (exit code 2, one line,
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -98,16 +97,37 @@ def test_sigkill_then_resume_is_bitwise_identical(reference, tmp_path, env):
     assert losses(out) == losses(reference)
 
 
+# --standalone: torchrun picks a free rendezvous port itself (a port chosen here could be taken
+# before torchrun binds it).
+TORCHRUN = ("-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2")
+
+
 @pytest.mark.slow
 def test_two_processes_under_torchrun_match_one(reference, tmp_path, env):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     out = tmp_path / "ddp"
-    torchrun = ("-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={port}", "-m", "minigen")
-    proc = run_cli(args(out), env, prefix=torchrun)
+    proc = run_cli(args(out), env, prefix=(*TORCHRUN, "-m", "minigen"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert losses(out) == pytest.approx(losses(reference), abs=1e-5)
+
+
+def test_fsdp_killed_and_resumed_matches_one_process(reference, tmp_path, env):
+    """FSDP2 (sharded state): same losses and weights as one process, through a SIGKILL and --resume
+    (the checkpoint is gathered from the shards, and loaded back into them)."""
+    killer = tmp_path / "killer.py"
+    killer.write_text(KILLER)
+    out, fsdp = tmp_path / "fsdp", ("--set", "train.parallel=fsdp")
+    proc = run_cli(args(out, *fsdp), env, prefix=(*TORCHRUN, str(killer)))
+    assert proc.returncode != 0
+    assert torch.load(out / "trainer_state.pt", weights_only=False)["step"] == 8
+    proc = run_cli(args(out, *fsdp, "--resume"), env, prefix=(*TORCHRUN, "-m", "minigen"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert losses(out) == pytest.approx(losses(reference), abs=1e-5)
+    want, got = load_file(reference / "model.safetensors"), load_file(out / "model.safetensors")
+    assert want.keys() == got.keys()
+    for name in want:
+        torch.testing.assert_close(got[name], want[name], atol=1e-5, rtol=0)
+    model, _, cfg = load_run(out)  # a sharded run's weights load like any other
+    assert cfg.train.parallel == "fsdp" and model.num_params() > 0
 
 
 def fingerprint(run_dir):
