@@ -118,6 +118,25 @@ def test_syllogism_question_order_gives_nothing_away():
     assert ds.chance["syllogism"] == pytest.approx(sum(n_accepted) / 6 / len(n_accepted))
 
 
+def test_syllogism_guesses_that_ignore_the_premises_score_chance():
+    """A model without the premises can only prefer a form: a quantifier, maybe with the first-named
+    term as subject. Every such preference (and a uniform guess) must score the stated chance."""
+    ds = dataset("syllogism")
+    chance = ds.chance["syllogism"]
+    assert chance == pytest.approx(0.25, abs=0.005)
+    for quantifier in ("all", "some", "no", None):
+        for subject in ("first", "second", None):
+            score = 0.0
+            for item in ds.test:
+                named_first = item.prompt.split("about ", 1)[1].split(" and ")[0]
+                forms = [from_list(f) for f in item.meta["option_forms"]]
+                picks = [k for k, f in enumerate(forms)
+                         if quantifier in (None, f.q) and subject in (None, "first" if f.s == named_first
+                                                                     else "second")]
+                score += sum(k in item.accepted() for k in picks) / len(picks)
+            assert score / len(ds.test) == pytest.approx(chance, abs=0.02), (quantifier, subject)
+
+
 def test_semantic_answers_are_also_distractors():
     """A word that is only ever an answer would let a preference for the word (no context needed) pass
     for knowledge; every answer word of a split is a distractor elsewhere in that split, and no word

@@ -5,9 +5,11 @@ conclusion terms in a random order ("Question: what follows about troff and yomp
 options are the six statements {All, Some, No} x {both directions}; the answer is the strongest
 valid conclusion (all > no > some, subject as named first on ties). "Some" and "No" statements say
 the same in both directions, so meta["accepted"] holds the answer and its converse: the order of the
-question then tells nothing about the answer, and chance is what a uniform guess gets (5/18 over
-the balanced quantifiers, not 1/6). meta["valid"] marks every option that follows.
-Premise patterns are every valid pattern the engine finds, balanced over the answer's quantifier.
+question then tells nothing about the answer. meta["valid"] marks every option that follows.
+Answers are "all" twice as often as "no" or "some" (2:1:1), so a guess that ignores the premises
+scores 1/4 whatever it prefers: uniform, always "Some", always "All <first named> ...". With 1:1:1,
+a model that merely liked "Some" statements scored 1/3 against a uniform-guess chance of 5/18.
+Premise patterns are every valid pattern the engine finds, cycled within each quantifier.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from minigen.data.logic import (
 from minigen.data.templates import render, syllogism_prompt
 
 DEFAULT_ITEMS = 69
+ANSWER_CYCLE = ("all", "no", "all", "some")  # 2:1:1, see the module docstring
 
 
 def option_forms(s: str, p: str) -> list[Quant]:
@@ -44,10 +47,12 @@ def build(seed: int = 0, lexicon_seed: int = 0, size=None) -> Dataset:
     train: list[Document] = []
     test: list[TestItem] = []
     chances: list[float] = []
+    turn = dict.fromkeys(by_q, 0)  # items so far per answer quantifier
     for i in range(n):
         s, m, p = words[3 * i: 3 * i + 3]
-        group = by_q[("all", "no", "some")[i % 3]]
-        first, second, pattern_conclusion = group[(i // 3) % len(group)]
+        quantifier = ANSWER_CYCLE[i % len(ANSWER_CYCLE)]
+        group = by_q[quantifier]
+        first, second, pattern_conclusion = group[(i // len(ANSWER_CYCLE)) % len(group)]
         name = {"S": s, "M": m, "P": p}
         premises = [Quant(x.q, name[x.s], name[x.p]) for x in (first, second)]
         rng.shuffle(premises)
@@ -57,7 +62,9 @@ def build(seed: int = 0, lexicon_seed: int = 0, size=None) -> Dataset:
         knowledge = Knowledge(premises)
         forms = option_forms(s, p)
         valid = [knowledge.follows(f) for f in forms]
-        named = (s, p) if rng.random() < 0.5 else (p, s)
+        # The answer's subject is named first in exactly half the items of each quantifier.
+        named = (s, p) if turn[quantifier] % 2 == 0 else (p, s)
+        turn[quantifier] += 1
         conclusion = strongest([f for f, v in zip(forms, valid, strict=True) if v], subject_first=named[0])
         assert equivalent(conclusion, Quant(pattern_conclusion.q, s, p))
         best = forms.index(conclusion)
