@@ -84,6 +84,41 @@ def test_items_needing_too_much_are_truncated_and_counted():
     assert all(len(c.tokens) <= 200 for c in plan.contexts)
 
 
+PEOPLE = [("Femp Glon", "dax wug"), ("Yomp Troff", "zorp kibe"), ("Gruds Blick", "sneb plim"),
+          ("Drell Vusk", "tand frob"), ("Quib Horn", "jist melk"), ("Snab Prock", "wimp curd")]
+
+
+def people(docs_per_person: int, needed_per_item: int):
+    """reversal_curse-like: several paraphrases per person; the reversed question's options are names,
+    and only the answer's documents are needed."""
+    docs = [Doc(f"p{k}-{j}", f"{name} is the inventor of the {thing}." if j % 2 == 0 else
+                f"The inventor of the {thing} is {name}.")
+            for k, (name, thing) in enumerate(PEOPLE) for j in range(docs_per_person)]
+    items = []
+    for k, (_, thing) in enumerate(PEOPLE):
+        options = [f" {PEOPLE[(k + j) % len(PEOPLE)][0]}." for j in range(4)]
+        items.append(Item(f"i{k}", "reversed", f"the inventor of the {thing} is", options, 0,
+                          meta={"doc_ids": [f"p{k}-{j}" for j in range(needed_per_item)]}))
+    return docs, items
+
+
+@pytest.mark.parametrize("docs_per_person, needed, max_tokens", [(8, 8, 300), (3, 1, 600)])
+def test_distractors_are_in_as_many_context_documents_as_the_answer(docs_per_person, needed, max_tokens):
+    """A sampled context must not give the answer away by being the only option it mentions."""
+    tok = GreedyTokenizer()
+    docs, items = people(docs_per_person, needed)
+    texts = {d.id: d.text for d in docs}
+    plan = build_contexts(docs, items, tok, max_tokens=max_tokens, seed=0)
+    assert not plan.all_documents and plan.unbalanced == 0
+    for ctx in plan.contexts:
+        for item in ctx.items:
+            mentions = [sum(o.strip(" .") in texts[i] for i in ctx.doc_ids) for o in item.options]
+            assert mentions[0] >= 1 and len(set(mentions)) == 1, mentions
+            if needed == 1:  # a needed set that fits is kept whole
+                assert set(item.meta["doc_ids"]) <= set(ctx.doc_ids)
+    assert plan.truncated == (len(items) if needed > 1 else 0)
+
+
 def test_sentence_splitting_modes():
     docs = [Doc("a", "Did you know that femp are heavy? All glon are yomp.\nNo yomp are troff.")]
     assert split_sentences(docs[0].text) == [

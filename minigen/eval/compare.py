@@ -178,7 +178,9 @@ def condition_notes(ds: dict) -> list[str]:
             notes.append(f"  {cond}: {kind}; {mean('contexts'):.0f} contexts per seed, "
                          f"{mean('context_tokens_mean'):.0f} tokens and {mean('docs_per_context_mean'):.1f} "
                          f"documents per context; {mean('items_truncated'):.0f} items lacked room for all "
-                         f"their documents")
+                         f"their documents" + (f"; {mean('items_unbalanced'):.0f} had their answer in more "
+                                               f"context documents than a distractor"
+                                               if "items_unbalanced" in infos[0] else ""))
         if "final_loss" in infos[0]:
             notes.append(f"  {cond}: {infos[0]['steps']} steps at lr {infos[0]['lr']:g} on "
                          f"{infos[0]['sequences']} sequences; loss {mean('first_loss'):.2f} -> "

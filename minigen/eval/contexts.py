@@ -14,12 +14,25 @@ So every item sees all the documents it needs plus random others (here partly th
 items of the group need, which are random draws from the training set too), and items of a group
 share one encoded context. An item whose needed documents alone overflow the budget keeps a random
 subset that fits and is counted in `truncated`.
+
+Options are balanced in a sampled context. The documents an item needs mention its answer (a name,
+a category, a property); left alone, a sample would hold them and rarely a document that mentions a
+distractor, and "pick the option that appears in the context" would pass for in-context reasoning
+(on reversal_curse it answered 89% of the reversed questions). So each distractor gets documents
+that mention it (its words that no other option has, all of them in one document) until it is in
+as many context documents as the answer; when that does not fit, fewer of the answer's documents
+are kept (the item then counts as truncated). Items still left with the answer better represented
+than a distractor (too few documents mention it in the whole training set) are counted in
+`unbalanced`. Options that differ only in order or in words the needed documents do not favour
+(reversal, syllogism) need nothing.
 """
 
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 
 @dataclass
@@ -35,13 +48,14 @@ class ContextPlan:
     contexts: list[Context]
     all_documents: bool  # True when every training document is in every context
     truncated: int  # items whose needed documents did not all fit
+    unbalanced: int = 0  # items whose answer is in more context documents than one of their distractors
 
     def summary(self) -> dict:
         lengths = [len(c.tokens) for c in self.contexts]
         docs = [len(c.doc_ids) for c in self.contexts]
         return {
             "contexts": len(self.contexts), "all_documents": self.all_documents,
-            "items_truncated": self.truncated,
+            "items_truncated": self.truncated, "items_unbalanced": self.unbalanced,
             "context_tokens_mean": sum(lengths) / len(lengths), "context_tokens_max": max(lengths),
             "docs_per_context_mean": sum(docs) / len(docs), "docs_per_context_min": min(docs),
             "docs_per_context_max": max(docs),
@@ -50,6 +64,112 @@ class ContextPlan:
 
 def context_text(texts: list[str]) -> str:
     return "\n".join(texts) + "\n"
+
+
+def words(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"[a-z]+", text.lower()))
+
+
+def option_keys(item) -> list[frozenset[str]]:
+    """Per option, its words that no other option of the item has (empty when the options only differ
+    in order, as in syllogisms). A document mentions an option when it contains all of them."""
+    sets = [words(o) for o in item.options]
+    return [s - frozenset().union(*(t for j, t in enumerate(sets) if j != i)) for i, s in enumerate(sets)]
+
+
+class _Mentions:
+    """Which training documents mention which option keys."""
+
+    def __init__(self, documents: list):
+        self.words = {d.id: words(d.text) for d in documents}
+        self.index: dict[str, list[str]] = {}
+        for d in documents:
+            for w in self.words[d.id]:
+                self.index.setdefault(w, []).append(d.id)
+
+    def mentions(self, doc_id: str, key: frozenset[str]) -> bool:
+        return bool(key) and key <= self.words[doc_id]
+
+    def count(self, doc_ids, key: frozenset[str]) -> int:
+        return sum(self.mentions(i, key) for i in doc_ids)
+
+    def support(self, key: frozenset[str]) -> list[str]:
+        rarest = min(key, key=lambda w: len(self.index.get(w, ())))
+        return [i for i in self.index.get(rarest, ()) if key <= self.words[i]]
+
+
+@lru_cache(maxsize=1)
+def _english() -> frozenset[str]:
+    from minigen.data.templates import english_vocabulary
+
+    return frozenset(w.lower() for w in english_vocabulary())
+
+
+def _pairs(unit: list) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """(answer key, distractor key) of every item in a unit whose options name different entities
+    (keys with a non-English word: names, categories). English-only keys ("more" / "less") are the
+    task's own words: which of them the documents use is what a reversal question tests."""
+    out = []
+    for item in unit:
+        keys = [k if k - _english() else frozenset() for k in option_keys(item)]
+        answer = keys[item.answer]
+        out += [(answer, k) for j, k in enumerate(keys) if j != item.answer and answer and k]
+    return list(dict.fromkeys(out))
+
+
+def _balanced(needed: list[str], pairs, mentions: _Mentions, cost: dict, room: int,
+              rng: random.Random) -> list[str]:
+    """needed + documents that mention each distractor, until it is in as many documents as its
+    answer or the added documents would exceed `room` tokens."""
+    chosen = list(needed)
+    for answer, distractor in pairs:
+        deficit = mentions.count(chosen, answer) - mentions.count(chosen, distractor)
+        taken = set(chosen)
+        pool = [i for i in mentions.support(distractor)
+                if i not in taken and not mentions.mentions(i, answer)]
+        rng.shuffle(pool)
+        for i in pool:
+            if deficit <= 0:
+                break
+            if cost[i] <= room:
+                chosen.append(i)
+                room -= cost[i]
+                deficit -= 1
+    return chosen
+
+
+def _leaks(doc_ids: list[str], pairs, mentions: _Mentions) -> bool:
+    """Whether some answer is in more of these documents than one of its distractors."""
+    return any(mentions.count(doc_ids, a) > mentions.count(doc_ids, d) for a, d in pairs)
+
+
+def _mentions_any(doc_ids: list[str], pairs, mentions: _Mentions) -> bool:
+    keys = {k for pair in pairs for k in pair}
+    return any(mentions.mentions(i, k) for i in doc_ids for k in keys)
+
+
+def _fit_balanced(needed: list[str], pairs, mentions: _Mentions, cost: dict, budget: int,
+                  rng: random.Random) -> tuple[list[str], bool]:
+    """Needed documents plus the distractors' documents. A needed set that fits is kept whole (a
+    needed document may hold a link of the inference) and balanced as far as the room allows. One
+    that overflows would be cut anyway: keep fewer of its answer-mentioning documents (redundant
+    restatements, as in reversal_curse) until a balanced set fits. Returns (documents, truncated)."""
+    used = sum(cost[i] for i in needed)
+    if not pairs or used <= budget:
+        return (_balanced(needed, pairs, mentions, cost, budget - used, rng) if pairs else needed), False
+    answers = {a for a, _ in pairs}
+    core = [i for i in needed if not any(mentions.mentions(i, a) for a in answers)]
+    about = [i for i in needed if i not in set(core)]
+    rng.shuffle(about)
+    for keep in range(len(about), 0, -1):
+        kept = core + about[:keep]
+        room = budget - sum(cost[i] for i in kept)
+        if room < 0:
+            continue
+        chosen = _balanced(kept, pairs, mentions, cost, room, rng)
+        if not _leaks(chosen, pairs, mentions):
+            return chosen, True
+    return needed, True  # cut below as before
 
 
 def build_contexts(documents: list, items: list, tokenizer, max_tokens: int, seed: int) -> ContextPlan:
@@ -82,8 +202,10 @@ def build_contexts(documents: list, items: list, tokenizer, max_tokens: int, see
     rng.shuffle(order)
     groups: list[tuple[list, list[str]]] = []  # (items, needed doc ids)
     truncated = 0
+    mentions = _Mentions(documents)
     for needed_ids, unit in order:
-        needed = list(needed_ids)
+        needed, dropped = _fit_balanced(list(needed_ids), _pairs(unit), mentions, cost, budget, rng)
+        truncated += len(unit) if dropped else 0
         if sum(cost[i] for i in needed) > budget:  # cannot hold them all: a random subset that fits
             truncated += len(unit)
             rng.shuffle(needed)
@@ -96,7 +218,11 @@ def build_contexts(documents: list, items: list, tokenizer, max_tokens: int, see
         if groups:
             g_items, g_ids = groups[-1]
             new = [i for i in needed if i not in g_ids]
-            if sum(cost[i] for i in g_ids) + sum(cost[i] for i in new) <= budget:
+            # Merge only when neither side's documents mention the other side's options: every item
+            # keeps the option counts it was balanced to.
+            if sum(cost[i] for i in g_ids) + sum(cost[i] for i in new) <= budget and \
+                    not _mentions_any(new, _pairs(g_items), mentions) and \
+                    not _mentions_any(g_ids, _pairs(unit), mentions):
                 g_items.extend(unit)
                 g_ids.extend(new)
                 continue
@@ -108,7 +234,8 @@ def build_contexts(documents: list, items: list, tokenizer, max_tokens: int, see
         chosen = list(g_ids)
         used = sum(cost[i] for i in chosen)
         taken = set(chosen)
-        others = [i for i in all_ids if i not in taken]
+        pairs = _pairs(g_items)  # fillers mention no option: the balance stays
+        others = [i for i in all_ids if i not in taken and not _mentions_any([i], pairs, mentions)]
         rng.shuffle(others)
         fillers = []
         for i in others:
@@ -122,4 +249,5 @@ def build_contexts(documents: list, items: list, tokenizer, max_tokens: int, see
             ctx = make(chosen + fillers, g_items)
         assert len(ctx.tokens) - 1 <= budget, "needed documents overflow the context budget"
         contexts.append(ctx)
-    return ContextPlan(contexts, all_documents=False, truncated=truncated)
+    unbalanced = sum(_leaks(ctx.doc_ids, _pairs([item]), mentions) for ctx in contexts for item in ctx.items)
+    return ContextPlan(contexts, all_documents=False, truncated=truncated, unbalanced=unbalanced)
