@@ -181,6 +181,13 @@ def condition_notes(ds: dict) -> list[str]:
                          f"their documents" + (f"; {mean('items_unbalanced'):.0f} had their answer in more "
                                                f"context documents than a distractor"
                                                if "items_unbalanced" in infos[0] else ""))
+        if "balanced_items_acc" in infos[0]:
+            splits = infos[0]["balanced_items_acc"]
+            parts = [f"{k} {sum(i['balanced_items_acc'].get(k, 0) for i in infos) / len(infos):.3f} "
+                     f"(n={sum(i['balanced_items_n'].get(k, 0) for i in infos) / len(infos):.0f})"
+                     for k in splits]
+            notes.append(f"  {cond} on the items whose context does not favour the answer: "
+                         + ", ".join(parts))
         if "final_loss" in infos[0]:
             notes.append(f"  {cond}: {infos[0]['steps']} steps at lr {infos[0]['lr']:g} on "
                          f"{infos[0]['sequences']} sequences; loss {mean('first_loss'):.2f} -> "

@@ -64,6 +64,13 @@ def icl(setup: EvalSetup, seed: int) -> ConditionResult:
                                         batch_size=setup.options.eval.batch_size)
         by_id.update((s.item_id, s) for s in scored)
     info = {"score_s": time.perf_counter() - start, "max_tokens": max_tokens, **plan.summary()}
+    if plan.unbalanced:  # accuracy where the context does not favour the answer (see contexts.py)
+        balanced: dict[str, list[bool]] = {}
+        for s in by_id.values():
+            if s.item_id not in plan.unbalanced_ids:
+                balanced.setdefault(s.split, []).append(s.correct())
+        info["balanced_items_acc"] = {k: sum(v) / len(v) for k, v in balanced.items()}
+        info["balanced_items_n"] = {k: len(v) for k, v in balanced.items()}
     return ConditionResult([by_id[item.id] for item in setup.items], info)
 
 

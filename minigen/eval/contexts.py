@@ -48,7 +48,12 @@ class ContextPlan:
     contexts: list[Context]
     all_documents: bool  # True when every training document is in every context
     truncated: int  # items whose needed documents did not all fit
-    unbalanced: int = 0  # items whose answer is in more context documents than one of their distractors
+    unbalanced_ids: set[str] = field(default_factory=set)  # items whose answer is in more context
+    # documents than one of their distractors
+
+    @property
+    def unbalanced(self) -> int:
+        return len(self.unbalanced_ids)
 
     def summary(self) -> dict:
         lengths = [len(c.tokens) for c in self.contexts]
@@ -249,5 +254,6 @@ def build_contexts(documents: list, items: list, tokenizer, max_tokens: int, see
             ctx = make(chosen + fillers, g_items)
         assert len(ctx.tokens) - 1 <= budget, "needed documents overflow the context budget"
         contexts.append(ctx)
-    unbalanced = sum(_leaks(ctx.doc_ids, _pairs([item]), mentions) for ctx in contexts for item in ctx.items)
-    return ContextPlan(contexts, all_documents=False, truncated=truncated, unbalanced=unbalanced)
+    unbalanced = {item.id for ctx in contexts for item in ctx.items
+                  if _leaks(ctx.doc_ids, _pairs([item]), mentions)}
+    return ContextPlan(contexts, all_documents=False, truncated=truncated, unbalanced_ids=unbalanced)
