@@ -110,7 +110,7 @@ def icl_reversal_doc(rng: random.Random, words: list[str], cfg) -> str:
             a = rng.choice(facts).a
         facts.append(random_compare(rng, a, b))
     lines = [fact_line(f, rng, cfg) for f in facts]
-    for _ in range(rng.randrange(5) if n > 2 else 0):  # repeated facts, as in the dataset's articles
+    for _ in range(rng.randrange(cfg.repeats_max + 1) if n > 2 else 0):  # restated facts, as in articles
         lines.insert(rng.randrange(len(lines) + 1), fact_line(rng.choice(facts), rng, cfg))
     # Reversing most facts makes the reversal lines a large share of the document: the skill is learned
     # from those lines alone, and a tiny model needs many of them per token to pick it up in minutes.
