@@ -21,10 +21,11 @@ distractor, and "pick the option that appears in the context" would pass for in-
 (on reversal_curse it answered 89% of the reversed questions). So each distractor gets documents
 that mention it (its words that no other option has, all of them in one document) until it is in
 as many context documents as the answer; when that does not fit, fewer of the answer's documents
-are kept (the item then counts as truncated). Items still left with the answer better represented
-than a distractor (too few documents mention it in the whole training set) are counted in
-`unbalanced`. Options that differ only in order or in words the needed documents do not favour
-(reversal, syllogism) need nothing.
+are kept (the item then counts as truncated). Items still left with the answer in more documents
+than a distractor (no room, or too few documents mention the distractor) are counted in
+`unbalanced`, and `minigen compare` reports ICL accuracy without them beside the full figure.
+Options that differ only in order (syllogism) or in words of the task itself, found in a third of
+all documents or more ("more" / "less" in reversals), need nothing.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 
 @dataclass
@@ -88,6 +88,7 @@ class _Mentions:
     def __init__(self, documents: list):
         self.words = {d.id: words(d.text) for d in documents}
         self.index: dict[str, list[str]] = {}
+        self._support: dict[frozenset[str], list[str]] = {}
         for d in documents:
             for w in self.words[d.id]:
                 self.index.setdefault(w, []).append(d.id)
@@ -99,24 +100,22 @@ class _Mentions:
         return sum(self.mentions(i, key) for i in doc_ids)
 
     def support(self, key: frozenset[str]) -> list[str]:
-        rarest = min(key, key=lambda w: len(self.index.get(w, ())))
-        return [i for i in self.index.get(rarest, ()) if key <= self.words[i]]
+        if key not in self._support:
+            rarest = min(key, key=lambda w: len(self.index.get(w, ())))
+            self._support[key] = [i for i in self.index.get(rarest, ()) if key <= self.words[i]]
+        return self._support[key]
+
+    def common(self, key: frozenset[str]) -> bool:
+        return bool(key) and 3 * len(self.support(key)) >= len(self.words)
 
 
-@lru_cache(maxsize=1)
-def _english() -> frozenset[str]:
-    from minigen.data.templates import english_vocabulary
-
-    return frozenset(w.lower() for w in english_vocabulary())
-
-
-def _pairs(unit: list) -> list[tuple[frozenset[str], frozenset[str]]]:
-    """(answer key, distractor key) of every item in a unit whose options name different entities
-    (keys with a non-English word: names, categories). English-only keys ("more" / "less") are the
-    task's own words: which of them the documents use is what a reversal question tests."""
+def _pairs(unit: list, mentions: _Mentions) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """(answer key, distractor key) of every item in a unit whose options name different things
+    (names, categories, properties). A key in a third of all documents or more is a word of the task
+    itself ("more" / "less" in reversals): which one the documents use is what the question tests."""
     out = []
     for item in unit:
-        keys = [k if k - _english() else frozenset() for k in option_keys(item)]
+        keys = [frozenset() if mentions.common(k) else k for k in option_keys(item)]
         answer = keys[item.answer]
         out += [(answer, k) for j, k in enumerate(keys) if j != item.answer and answer and k]
     return list(dict.fromkeys(out))
@@ -209,10 +208,10 @@ def build_contexts(documents: list, items: list, tokenizer, max_tokens: int, see
     truncated = 0
     mentions = _Mentions(documents)
     for needed_ids, unit in order:
-        needed, dropped = _fit_balanced(list(needed_ids), _pairs(unit), mentions, cost, budget, rng)
-        truncated += len(unit) if dropped else 0
-        if sum(cost[i] for i in needed) > budget:  # cannot hold them all: a random subset that fits
+        needed, dropped = _fit_balanced(list(needed_ids), _pairs(unit, mentions), mentions, cost, budget, rng)
+        if dropped or sum(cost[i] for i in needed) > budget:
             truncated += len(unit)
+        if sum(cost[i] for i in needed) > budget:  # cannot hold them all: a random subset that fits
             rng.shuffle(needed)
             kept, used = [], 0
             for i in needed:
@@ -226,8 +225,8 @@ def build_contexts(documents: list, items: list, tokenizer, max_tokens: int, see
             # Merge only when neither side's documents mention the other side's options: every item
             # keeps the option counts it was balanced to.
             if sum(cost[i] for i in g_ids) + sum(cost[i] for i in new) <= budget and \
-                    not _mentions_any(new, _pairs(g_items), mentions) and \
-                    not _mentions_any(g_ids, _pairs(unit), mentions):
+                    not _mentions_any(new, _pairs(g_items, mentions), mentions) and \
+                    not _mentions_any(g_ids, _pairs(unit, mentions), mentions):
                 g_items.extend(unit)
                 g_ids.extend(new)
                 continue
@@ -239,7 +238,7 @@ def build_contexts(documents: list, items: list, tokenizer, max_tokens: int, see
         chosen = list(g_ids)
         used = sum(cost[i] for i in chosen)
         taken = set(chosen)
-        pairs = _pairs(g_items)  # fillers mention no option: the balance stays
+        pairs = _pairs(g_items, mentions)  # fillers mention no option: the balance stays
         others = [i for i in all_ids if i not in taken and not _mentions_any([i], pairs, mentions)]
         rng.shuffle(others)
         fillers = []
@@ -255,5 +254,5 @@ def build_contexts(documents: list, items: list, tokenizer, max_tokens: int, see
         assert len(ctx.tokens) - 1 <= budget, "needed documents overflow the context budget"
         contexts.append(ctx)
     unbalanced = {item.id for ctx in contexts for item in ctx.items
-                  if _leaks(ctx.doc_ids, _pairs([item]), mentions)}
+                  if _leaks(ctx.doc_ids, _pairs([item], mentions), mentions)}
     return ContextPlan(contexts, all_documents=False, truncated=truncated, unbalanced_ids=unbalanced)
