@@ -159,8 +159,8 @@ def _fit_balanced(needed: list[str], pairs, mentions: _Mentions, cost: dict, bud
     that overflows would be cut anyway: keep fewer of its answer-mentioning documents (redundant
     restatements, as in reversal_curse) until a balanced set fits. Returns (documents, truncated)."""
     used = sum(cost[i] for i in needed)
-    if not pairs or used <= budget:
-        return (_balanced(needed, pairs, mentions, cost, budget - used, rng) if pairs else needed), False
+    if used <= budget:
+        return _balanced(needed, pairs, mentions, cost, budget - used, rng), False
     answers = {a for a, _ in pairs}
     core = [i for i in needed if not any(mentions.mentions(i, a) for a in answers)]
     about = [i for i in needed if i not in set(core)]
@@ -204,14 +204,16 @@ def build_contexts(documents: list, items: list, tokenizer, max_tokens: int, see
         units.setdefault(tuple(dict.fromkeys(item.meta["doc_ids"])), []).append(item)
     order = list(units.items())
     rng.shuffle(order)
-    groups: list[tuple[list, list[str]]] = []  # (items, needed doc ids)
+    groups: list[tuple[list, list[str], list]] = []  # (items, needed doc ids, their option pairs)
     truncated = 0
     mentions = _Mentions(documents)
     for needed_ids, unit in order:
-        needed, dropped = _fit_balanced(list(needed_ids), _pairs(unit, mentions), mentions, cost, budget, rng)
-        if dropped or sum(cost[i] for i in needed) > budget:
+        pairs = _pairs(unit, mentions)
+        needed, dropped = _fit_balanced(list(needed_ids), pairs, mentions, cost, budget, rng)
+        overflow = sum(cost[i] for i in needed) > budget
+        if dropped or overflow:
             truncated += len(unit)
-        if sum(cost[i] for i in needed) > budget:  # cannot hold them all: a random subset that fits
+        if overflow:  # cannot hold them all: a random subset that fits
             rng.shuffle(needed)
             kept, used = [], 0
             for i in needed:
@@ -220,26 +222,26 @@ def build_contexts(documents: list, items: list, tokenizer, max_tokens: int, see
                     used += cost[i]
             needed = kept
         if groups:
-            g_items, g_ids = groups[-1]
+            g_items, g_ids, g_pairs = groups[-1]
             new = [i for i in needed if i not in g_ids]
             # Merge only when neither side's documents mention the other side's options: every item
             # keeps the option counts it was balanced to.
             if sum(cost[i] for i in g_ids) + sum(cost[i] for i in new) <= budget and \
-                    not _mentions_any(new, _pairs(g_items, mentions), mentions) and \
-                    not _mentions_any(g_ids, _pairs(unit, mentions), mentions):
+                    not _mentions_any(new, g_pairs, mentions) and not _mentions_any(g_ids, pairs, mentions):
                 g_items.extend(unit)
                 g_ids.extend(new)
+                g_pairs.extend(pairs)
                 continue
-        groups.append((list(unit), needed))
+        groups.append((list(unit), needed, list(pairs)))
 
     contexts = []
     all_ids = [d.id for d in documents]
-    for g_items, g_ids in groups:
+    for g_items, g_ids, g_pairs in groups:
         chosen = list(g_ids)
         used = sum(cost[i] for i in chosen)
         taken = set(chosen)
-        pairs = _pairs(g_items, mentions)  # fillers mention no option: the balance stays
-        others = [i for i in all_ids if i not in taken and not _mentions_any([i], pairs, mentions)]
+        # Fillers mention no option: the balance stays.
+        others = [i for i in all_ids if i not in taken and not _mentions_any([i], g_pairs, mentions)]
         rng.shuffle(others)
         fillers = []
         for i in others:
