@@ -1,4 +1,5 @@
-"""Does the model retrieve from its context? Loss per role on in-context reversal lines.
+"""Does the model retrieve from its context? Loss per role on in-context reversal lines, and whether it
+copies or flips a comparative by the word's role.
 
     python -m minigen.diagnose runs/tiny [--docs 200] [--pool eval|pretrain]
 
@@ -88,6 +89,40 @@ def role_losses(model, tokenizer, data_cfg, n_docs: int = 200, pool: str = "eval
     return out
 
 
+@torch.no_grad()
+def copy_or_flip(model, tokenizer, data_cfg, n_docs: int = 200, pool: str = "eval", seed: int = 0) -> dict:
+    """2-way accuracy on a question after canonical comparison facts, asked about one of them in its own
+    direction ("same": copy the comparative) or reversed ("reversed": flip it); the same documents and
+    facts for both, scored by whole-line log-likelihood as the probe does. A model that always copies
+    or always flips scores 1 on one and 0 on the other; only one that reads the word's role in the fact
+    gets both."""
+    from minigen.data.docs import canonical, random_compare
+    from minigen.data.lexicon import Lexicon
+    from minigen.data.logic import Compare, reverse
+
+    lex = Lexicon(data_cfg.lexicon_seed)
+    words = lex.eval_words if pool == "eval" else lex.pretrain_words
+    rng = random.Random(seed)
+    right = {"same": 0, "reversed": 0}
+    model.eval()
+    for _ in range(n_docs):
+        n = rng.randint(data_cfg.facts_min, data_cfg.facts_max)
+        pool_words = rng.sample(words, 2 * n)
+        facts = [random_compare(rng, pool_words[2 * i], pool_words[2 * i + 1]) for i in range(n)]
+        context = "\n".join(canonical(f) for f in facts) + "\n"
+        fact = rng.choice(facts)
+        for kind, q in (("same", fact), ("reversed", reverse(fact))):
+            prompt = tokenizer.encode(context + q.a + " are")
+            options = []
+            for option in (q, Compare(q.a, q.adj, not q.more, q.b)):
+                ids = tokenizer.encode(context + canonical(option))
+                assert ids[: len(prompt)] == prompt, "the prompt must tokenize the same inside the line"
+                options.append(ids[len(prompt):])
+            good, bad = (sum(lp) for lp in model.score_shared([tokenizer.bos_id, *prompt], options))
+            right[kind] += int(good > bad)
+    return {kind: r / n_docs for kind, r in right.items()}
+
+
 def main(argv: list[str] | None = None) -> None:
     from minigen.checkpoint import load_run
     from minigen.data.english import ADJECTIVES
@@ -105,6 +140,9 @@ def main(argv: list[str] | None = None) -> None:
     n_dims = len(ADJECTIVES)
     print(f"  comparative 2-way accuracy {out['comparative_acc']:.2f} (chance .50); a uniform guess "
           f"over the {n_dims} adjectives costs {math.log(n_dims):.2f} nats")
+    acc = copy_or_flip(model, tokenizer, cfg.data, args.docs, args.pool)
+    print(f"question about a fact, canonical facts in context: same direction {acc['same']:.2f}, reversed "
+          f"{acc['reversed']:.2f} (2-way, chance .50; always copying or always flipping sums to 1)")
 
 
 if __name__ == "__main__":

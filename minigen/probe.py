@@ -16,7 +16,10 @@ import torch
 from minigen.config import RunConfig
 from minigen.train import targets_within_documents
 
-PROBE_DATASETS = ("reversal", "syllogism")
+# (dataset, test split): the reversal probe sits beside the same-direction questions about the same facts,
+# so a model that just flips every comparative (1.00 on reversals) shows up as 0.00 on `reversal_same`.
+PROBES = {"reversal": ("reversal", "reversal"), "reversal_same": ("reversal", "train"),
+          "syllogism": ("syllogism", "syllogism")}
 HELDOUT_SEED_OFFSET = 1_000_003  # a corpus stream the training rows never come from
 
 
@@ -37,14 +40,16 @@ class ProbeItem:
     accepted: list[int]  # options counted as correct
 
 
-def build_items(name: str, cfg: RunConfig, tokenizer, seed: int = 0) -> list[ProbeItem]:
+def build_items(name: str, cfg: RunConfig, tokenizer, seed: int = 0,
+                split: str | None = None) -> list[ProbeItem]:
     from minigen.data.datasets import load_dataset
 
+    split = split or name
     ds = load_dataset(name, seed=seed, lexicon_seed=cfg.data.lexicon_seed, size=cfg.train.probe_items)
     docs = {d.id: d.text for d in ds.train}
     rng = random.Random(seed)
     items = []
-    for item in [t for t in ds.test if t.split == name][: cfg.train.probe_items]:
+    for item in [t for t in ds.test if t.split == split][: cfg.train.probe_items]:
         needed = [docs[i] for i in item.meta["doc_ids"]]
         others = [d for i, d in docs.items() if i not in set(item.meta["doc_ids"])]
         texts = needed + rng.sample(others, min(cfg.train.probe_other_docs, len(others)))
@@ -68,7 +73,8 @@ class Probe:
         tokens, segs = packed_rows(held, tokenizer, cfg.model.seq_len, 0, cfg.train.heldout_rows)
         self.heldout = targets_within_documents(torch.as_tensor(tokens, dtype=torch.long).to(device),
                                                 torch.as_tensor(segs, dtype=torch.long).to(device))
-        self.items = {name: build_items(name, cfg, tokenizer) for name in PROBE_DATASETS}
+        self.items = {key: build_items(name, cfg, tokenizer, split=split)
+                      for key, (name, split) in PROBES.items()}
 
     @torch.no_grad()
     def run(self, model) -> dict[str, float]:

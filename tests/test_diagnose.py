@@ -13,7 +13,7 @@ from minigen.data.docs import random_compare
 from minigen.data.lexicon import Lexicon
 from minigen.data.logic import reverse
 from minigen.data.tokenizer import train_tokenizer
-from minigen.diagnose import ROLES, role_losses, tokens_with_roles
+from minigen.diagnose import ROLES, copy_or_flip, role_losses, tokens_with_roles
 from minigen.model import Transformer
 
 
@@ -48,3 +48,28 @@ def test_role_losses_of_a_model_that_knows_nothing_are_near_uniform(tokenizer):
     assert out["subject_head"] == pytest.approx(uniform, rel=1e-4)  # one token
     assert out["object_coda"] == pytest.approx(uniform, rel=1e-4)
     assert 0.0 <= out["comparative_acc"] <= 1.0
+
+
+class _AlwaysMore:
+    """Prefers whichever option says "more", whatever the context: a model blind to roles."""
+
+    def __init__(self, tokenizer):
+        self.more = tokenizer.encode(" more")[0]
+        self.contexts = []
+
+    def eval(self):
+        return self
+
+    def score_shared(self, context, options):
+        self.contexts.append(context)
+        return [[1.0 if self.more in option else 0.0] for option in options]
+
+
+def test_copy_or_flip_shows_a_role_blind_model_as_one_and_zero(tokenizer):
+    """Same and reversed questions are asked about the same facts, so a model that prefers "more" (or
+    always copies, or always flips) scores accuracies that sum to exactly 1."""
+    model = _AlwaysMore(tokenizer)
+    out = copy_or_flip(model, tokenizer, CorpusConfig(facts_min=2, facts_max=4), n_docs=100)
+    assert out["same"] + out["reversed"] == pytest.approx(1.0)
+    assert 0.3 < out["same"] < 0.7  # facts say "more" about half the time
+    assert len(model.contexts) == 200 and all(c[0] == tokenizer.bos_id for c in model.contexts)

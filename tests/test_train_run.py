@@ -62,7 +62,7 @@ def test_run_directory_contract(reference):
     records = [json.loads(line) for line in (reference / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records] == list(range(1, STEPS + 1))
     assert {"loss", "lr", "tokens_per_s"} <= set(records[0])
-    assert "probe_reversal" in records[-1] and "heldout_loss" in records[-1]
+    assert {"probe_reversal", "probe_reversal_same", "probe_syllogism", "heldout_loss"} <= set(records[-1])
     model, tokenizer, cfg = load_run(reference)
     assert cfg.train.steps == STEPS and model.cfg.vocab_size == tokenizer.vocab_size
     assert len(model.score([[tokenizer.bos_id]], [tokenizer.encode("All glon are")])) == 1

@@ -40,6 +40,7 @@ class CorpusConfig:
     prefix_prob: float = 0.4  # share of fact sentences with a context prefix ("Did you know that")
     canonical_share: float = 0.5  # share of fact sentences in the canonical template (others: random)
     reversal_share: float = 1.0  # share of an in-context reversal document's facts reversed at its end
+    same_share: float = 0.0  # share of those end lines restating the fact (same direction), not reversing it
     repeats_max: int = 4  # facts restated in their own direction per in-context reversal document (0..)
     syllogisms_max: int = 3  # premise pairs (each with its question) per in-context syllogism document
 
@@ -56,6 +57,8 @@ class CorpusConfig:
             raise UserError(f"canonical_share must be in [0, 1]; got {self.canonical_share}")
         if not 0.0 <= self.reversal_share <= 1.0:
             raise UserError(f"reversal_share must be in [0, 1]; got {self.reversal_share}")
+        if not 0.0 <= self.same_share <= 1.0:
+            raise UserError(f"same_share must be in [0, 1]; got {self.same_share}")
         if self.repeats_max < 0:
             raise UserError(f"repeats_max must be >= 0; got {self.repeats_max}")
         if not 1 <= self.syllogisms_max <= 6:

@@ -116,7 +116,10 @@ def icl_reversal_doc(rng: random.Random, words: list[str], cfg) -> str:
     # from those lines alone, and a tiny model needs many of them per token to pick it up in minutes.
     n_asked = max(1, round(cfg.reversal_share * len(facts)))
     asked = rng.sample(facts, n_asked)
-    lines += [canonical(reverse(f)) for f in asked]
+    # Some questions restate a fact in its own direction: the answer is then a copy, not a flip, and
+    # only the word's role in the fact (subject or object) tells which one is asked for.
+    # (No draw at same_share=0, so that stream stays as it was.)
+    lines += [canonical(f if cfg.same_share and rng.random() < cfg.same_share else reverse(f)) for f in asked]
     return "\n".join(lines)
 
 
