@@ -58,23 +58,35 @@ def tokens_with_roles(tokenizer, context: str, fact) -> tuple[list[int], list[tu
     return ids, [(role, *_token_range(starts, a, b)) for role, a, b in spans if role]
 
 
-@torch.no_grad()
-def role_losses(model, tokenizer, data_cfg, n_docs: int = 200, pool: str = "eval", seed: int = 0) -> dict:
-    """Mean loss (nats) of each role's tokens, and the comparative's 2-way accuracy."""
-    from minigen.data.docs import fact_line, random_compare
+def _pool_words(data_cfg, pool: str) -> list[str]:
     from minigen.data.lexicon import Lexicon
 
     lex = Lexicon(data_cfg.lexicon_seed)
-    words = lex.eval_words if pool == "eval" else lex.pretrain_words
+    return lex.eval_words if pool == "eval" else lex.pretrain_words
+
+
+def _random_facts(rng: random.Random, words: list[str], data_cfg) -> list:
+    """facts_min..facts_max comparison facts over distinct words."""
+    from minigen.data.docs import random_compare
+
+    n = rng.randint(data_cfg.facts_min, data_cfg.facts_max)
+    pool_words = rng.sample(words, 2 * n)
+    return [random_compare(rng, pool_words[2 * i], pool_words[2 * i + 1]) for i in range(n)]
+
+
+@torch.no_grad()
+def role_losses(model, tokenizer, data_cfg, n_docs: int = 200, pool: str = "eval", seed: int = 0) -> dict:
+    """Mean loss (nats) of each role's tokens, and the comparative's 2-way accuracy."""
+    from minigen.data.docs import fact_line
+
+    words = _pool_words(data_cfg, pool)
     rng = random.Random(seed)
     total = {r: 0.0 for r in ROLES}
     count = {r: 0 for r in ROLES}
     right = 0
     model.eval()
     for _ in range(n_docs):
-        n = rng.randint(data_cfg.facts_min, data_cfg.facts_max)
-        pool_words = rng.sample(words, 2 * n)
-        facts = [random_compare(rng, pool_words[2 * i], pool_words[2 * i + 1]) for i in range(n)]
+        facts = _random_facts(rng, words, data_cfg)
         text = "\n".join(fact_line(f, rng, data_cfg) for f in facts) + "\n"
         ids, spans = tokens_with_roles(tokenizer, text, rng.choice(facts))
         logp = model(torch.tensor([ids], device=model.embed.weight.device))[0][0].float().log_softmax(-1)
@@ -96,19 +108,15 @@ def copy_or_flip(model, tokenizer, data_cfg, n_docs: int = 200, pool: str = "eva
     facts for both, scored by whole-line log-likelihood as the probe does. A model that always copies
     or always flips scores 1 on one and 0 on the other; only one that reads the word's role in the fact
     gets both."""
-    from minigen.data.docs import canonical, random_compare
-    from minigen.data.lexicon import Lexicon
+    from minigen.data.docs import canonical
     from minigen.data.logic import Compare, reverse
 
-    lex = Lexicon(data_cfg.lexicon_seed)
-    words = lex.eval_words if pool == "eval" else lex.pretrain_words
+    words = _pool_words(data_cfg, pool)
     rng = random.Random(seed)
     right = {"same": 0, "reversed": 0}
     model.eval()
     for _ in range(n_docs):
-        n = rng.randint(data_cfg.facts_min, data_cfg.facts_max)
-        pool_words = rng.sample(words, 2 * n)
-        facts = [random_compare(rng, pool_words[2 * i], pool_words[2 * i + 1]) for i in range(n)]
+        facts = _random_facts(rng, words, data_cfg)
         context = "\n".join(canonical(f) for f in facts) + "\n"
         fact = rng.choice(facts)
         for kind, q in (("same", fact), ("reversed", reverse(fact))):
