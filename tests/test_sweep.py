@@ -7,6 +7,7 @@ import json
 import math
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 import yaml
@@ -222,3 +223,15 @@ def test_dry_run_prints_commands_and_runs_nothing(tmp_path, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 and lines[0].startswith(sys.executable) and lines[0].endswith("--lr=0.1")
     assert not (tmp_path / "out").exists() and not calls(tmp_path)
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parent.parent / "experiments").glob("*.yaml")),
+                         ids=lambda p: p.name)
+def test_every_shipped_experiment_file_is_valid(path):
+    """Each sweep in experiments/ parses and every run's parameters pass the real configs' checks."""
+    from minigen.experiment import check
+
+    runs = expand(load_sweep(path))
+    assert runs
+    for params in runs:
+        check(params)
