@@ -110,6 +110,7 @@ def copy_or_flip(model, tokenizer, data_cfg, n_docs: int = 200, pool: str = "eva
     gets both."""
     from minigen.data.docs import canonical
     from minigen.data.logic import Compare, reverse
+    from minigen.eval.scoring import split_at_boundary
 
     words = _pool_words(data_cfg, pool)
     rng = random.Random(seed)
@@ -120,13 +121,11 @@ def copy_or_flip(model, tokenizer, data_cfg, n_docs: int = 200, pool: str = "eva
         context = "\n".join(canonical(f) for f in facts) + "\n"
         fact = rng.choice(facts)
         for kind, q in (("same", fact), ("reversed", reverse(fact))):
-            prompt = tokenizer.encode(context + q.a + " are")
-            options = []
-            for option in (q, Compare(q.a, q.adj, not q.more, q.b)):
-                ids = tokenizer.encode(context + canonical(option))
-                assert ids[: len(prompt)] == prompt, "the prompt must tokenize the same inside the line"
-                options.append(ids[len(prompt):])
-            good, bad = (sum(lp) for lp in model.score_shared([tokenizer.bos_id, *prompt], options))
+            head = q.a + " are"  # the prompt; each option's line goes on from there
+            splits = [split_at_boundary(tokenizer, context + head, canonical(option)[len(head):])
+                      for option in (q, Compare(q.a, q.adj, not q.more, q.b))]
+            prompt = [tokenizer.bos_id, *splits[0][0]]
+            good, bad = (sum(lp) for lp in model.score_shared(prompt, [cont for _, cont in splits]))
             right[kind] += int(good > bad)
     return {kind: r / n_docs for kind, r in right.items()}
 

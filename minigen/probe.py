@@ -23,16 +23,6 @@ PROBES = {"reversal": ("reversal", "reversal"), "reversal_same": ("reversal", "t
 HELDOUT_SEED_OFFSET = 1_000_003  # a corpus stream the training rows never come from
 
 
-def split_continuation(tokenizer, prefix_text: str, option: str) -> tuple[list[int], list[int]]:
-    """Tokenize prompt+option jointly and split at the boundary; fall back to separate encodings when
-    a token straddles it."""
-    prefix = tokenizer.encode(prefix_text)
-    joint = tokenizer.encode(prefix_text + option)
-    if joint[: len(prefix)] == prefix and len(joint) > len(prefix):
-        return prefix, joint[len(prefix):]
-    return prefix, tokenizer.encode(option)
-
-
 @dataclasses.dataclass
 class ProbeItem:
     context: list[int]
@@ -40,11 +30,10 @@ class ProbeItem:
     accepted: list[int]  # options counted as correct
 
 
-def build_items(name: str, cfg: RunConfig, tokenizer, seed: int = 0,
-                split: str | None = None) -> list[ProbeItem]:
+def build_items(name: str, split: str, cfg: RunConfig, tokenizer, seed: int = 0) -> list[ProbeItem]:
     from minigen.data.datasets import load_dataset
+    from minigen.eval.scoring import split_at_boundary
 
-    split = split or name
     ds = load_dataset(name, seed=seed, lexicon_seed=cfg.data.lexicon_seed, size=cfg.train.probe_items)
     docs = {d.id: d.text for d in ds.train}
     rng = random.Random(seed)
@@ -57,7 +46,7 @@ def build_items(name: str, cfg: RunConfig, tokenizer, seed: int = 0,
         prefix_text = "\n".join(texts) + "\n" + item.prompt
         options = []
         for option in item.options:
-            prefix, cont = split_continuation(tokenizer, prefix_text, option)
+            prefix, cont = split_at_boundary(tokenizer, prefix_text, option)
             options.append(cont)
         context = [tokenizer.bos_id] + prefix
         items.append(ProbeItem(context[-cfg.model.seq_len:], options, item.accepted()))
@@ -73,8 +62,7 @@ class Probe:
         tokens, segs = packed_rows(held, tokenizer, cfg.model.seq_len, 0, cfg.train.heldout_rows)
         self.heldout = targets_within_documents(torch.as_tensor(tokens, dtype=torch.long).to(device),
                                                 torch.as_tensor(segs, dtype=torch.long).to(device))
-        self.items = {key: build_items(name, cfg, tokenizer, split=split)
-                      for key, (name, split) in PROBES.items()}
+        self.items = {key: build_items(name, split, cfg, tokenizer) for key, (name, split) in PROBES.items()}
 
     @torch.no_grad()
     def run(self, model) -> dict[str, float]:
