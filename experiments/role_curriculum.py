@@ -1,0 +1,171 @@
+"""Experiment: a curriculum that teaches the tiny model to answer a reversal question by the word's role.
+
+The reversal probe needs: find the line that mentions the question's first word; if the word is that
+line's subject, copy its comparative; if it is the object, flip it. Trained on reversals only, the model
+flips every comparative; on restatements only, it copies; on both at once (the corpus knob
+`data.same_share`) it learns neither (README, "Copy or flip"). Built from parts, it learns it (README,
+"A curriculum that teaches the role"):
+
+  phase1  from scratch: every question in ONE direction (`--mode flip`: reversals; `copy`:
+          restatements), and most later facts reuse an earlier word in the other role ("confusers"),
+          so only a head that finds the word in the right role answers.
+  phase2  continue a checkpoint on questions of both directions (`--same-share`, no confusers), with
+          `--more-share` of the documents stating only "more" facts (their answer follows from the
+          word's role alone), optionally in the corpus's templates / prefixes and with facts repeated.
+  roles   copy / flip accuracy of checkpoints on fresh canonical documents over evaluation words:
+          plain, with confusers, and with every fact saying "more" (300 documents each).
+
+This is an experiment, not part of the library: it swaps the corpus's reversal document type for its
+own inside this process only. The README lists the five commands that made its table.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import torch
+import typer
+
+from minigen.data import docs
+from minigen.data.docs import canonical, fact_line, random_compare, reverse
+from minigen.data.logic import Compare
+
+# The dense reversal-only corpus of the README's "Copy or flip" section.
+DENSE = ["data.w_icl_syllogism=0", "data.w_icl_other=0", "data.w_icl_people=0", "data.w_facts=0",
+         "data.w_rewrite=0", "data.w_inference=0", "data.w_qa=0", "data.canonical_share=1",
+         "data.prefix_prob=0", "data.facts_min=2", "data.facts_max=3", "data.repeats_max=0"]
+VARIANTS = (("", 0.0, False), (" + confusers", 1.0, False), (", 'more'", 0.0, True))  # for `roles`
+app = typer.Typer(add_completion=False, no_args_is_help=True)
+
+
+def role_doc(rng: random.Random, words: list[str], n: int, mode: str, cross: float,
+             same_share: float = 0.5, fact_text=canonical, more_only: bool = False,
+             repeats: int = 0) -> tuple[str, list, list]:
+    """(the fact lines, the facts, the questions as forms). mode copy / flip: one direction, and each
+    later fact reuses, with probability `cross`, an earlier fact's word in the other role (copy: an earlier
+    subject as its object; flip: an earlier object as its subject); only words that stand once in the
+    asked role are asked about. mode mix: no shared words; each question restates its fact with
+    probability `same_share`, else reverses it. more_only: every fact says "more" (so the answer
+    follows from the word's role alone: subject "more", object "less"). repeats: each fact stands
+    1 to repeats + 1 times (as in the dataset's ten articles per fact; no draw at 0)."""
+    pool = rng.sample(words, 2 * n)
+    facts = []
+    for i in range(n):
+        a, b = pool[2 * i], pool[2 * i + 1]
+        if facts and mode != "mix" and rng.random() < cross:
+            earlier = rng.choice(facts)
+            a, b = (a, earlier.a) if mode == "copy" else (earlier.b, b)
+        fact = random_compare(rng, a, b)
+        facts.append(Compare(a, fact.adj, True, b) if more_only else fact)
+    lines = [fact_text(f) for f in facts for _ in range(1 + (rng.randrange(repeats + 1) if repeats else 0))]
+    rng.shuffle(lines)
+    if mode == "copy":
+        asked = [f for f in facts if sum(g.a == f.a for g in facts) == 1]
+    elif mode == "flip":
+        asked = [reverse(f) for f in facts if sum(g.b == f.b for g in facts) == 1]
+    else:
+        asked = [f if rng.random() < same_share else reverse(f) for f in facts]
+    rng.shuffle(asked)
+    return "\n".join(lines), facts, asked
+
+
+def use_role_docs(mode: str, cross: float, more_share: float = 0.0) -> None:
+    """Make the corpus's reversal document type this experiment's (in this process only); `more_share`
+    of the documents have only "more" facts (no draw at 0 or 1)."""
+    def doc(rng, words, cfg):
+        more_only = more_share == 1 or (0 < more_share < 1 and rng.random() < more_share)
+        n = rng.randint(cfg.facts_min, cfg.facts_max)
+        text, _, asked = role_doc(rng, words, n, mode, cross, cfg.same_share,
+                                  lambda f: fact_line(f, rng, cfg), more_only, cfg.repeats_max)
+        return text + "\n" + "\n".join(canonical(q) for q in asked)
+    docs.DOC_TYPES["icl_reversal"] = doc
+
+
+@app.command()
+def phase1(out: Path = typer.Option(...), mode: str = "flip", cross: float = 0.8, steps: int = 750,
+           same_share: float = 0.5, more_share: float = 0.0, canonical_share: float = 1.0,
+           prefix_prob: float = 0.0, repeats_max: int = 0):
+    """Pretrain the tiny shape from scratch on one-direction reversal documents with confusers (or, with
+    --mode mix, on both directions, e.g. with --more-share 1)."""
+    from minigen.pretrain import run_pretrain
+
+    use_role_docs(mode, cross, more_share)
+    overrides = [*DENSE, f"data.same_share={same_share}", f"data.canonical_share={canonical_share}",
+                 f"data.prefix_prob={prefix_prob}", f"data.repeats_max={repeats_max}"]
+    run_pretrain("tiny", out, steps, overrides=overrides, wandb_mode="disabled")
+
+
+@app.command()
+def phase2(init: Path = typer.Option(...), out: Path = typer.Option(...), steps: int = 1000,
+           same_share: float = 0.5, lr: float | None = None, min_lr: float | None = None,
+           more_share: float = 0.0, canonical_share: float | None = None, prefix_prob: float | None = None,
+           repeats_max: int = 0):
+    """Continue a checkpoint (fresh optimizer, warmup 50, cosine) on questions of both directions."""
+    from minigen import checkpoint as ckpt
+    from minigen.model import load_run
+    from minigen.pretrain import RowStream
+    from minigen.probe import Probe
+    from minigen.train import make_optimizer, train
+
+    use_role_docs("mix", 0.0, more_share)
+    model, tok, cfg = load_run(init)
+    cfg.data.seed, cfg.data.same_share = 11, same_share  # a stream phase 1 never saw
+    cfg.train.steps, cfg.train.warmup = steps, 50
+    if canonical_share is not None:  # the fact lines' templates and prefixes (corpus defaults .5, .4)
+        cfg.data.canonical_share = canonical_share
+    if prefix_prob is not None:
+        cfg.data.prefix_prob = prefix_prob
+    cfg.data.repeats_max = repeats_max
+    cfg.train.lr = lr if lr is not None else cfg.train.lr
+    cfg.train.min_lr = min_lr if min_lr is not None else cfg.train.min_lr
+    torch.manual_seed(1)
+    probe = Probe(cfg, tok, torch.device("cpu"))
+    print("start", probe.run(model), flush=True)
+    model.train()
+    opt = make_optimizer(model, cfg.train)
+
+    def report(info):
+        if info.step % 250 == 0:
+            print(info.step, round(info.loss or 0, 3), probe.run(model), flush=True)
+
+    train(model, RowStream(cfg, tok, torch.device("cpu")), cfg.train, optimizer=opt, on_step=report,
+          log_every=250)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt.atomic_write(out / ckpt.TOKENIZER, tok.save)
+    ckpt.write_config(out, cfg, {"curriculum_from": str(init)})
+    ckpt.save_checkpoint(out, model, opt, steps, 0)
+
+
+@app.command()
+def roles(runs: list[Path], n: int = 300):
+    """Copy / flip accuracy (whole-line log-likelihood, right vs. flipped comparative) on canonical
+    documents of 2-3 facts over evaluation words: plain, with confusers, and with every fact saying "more"
+    (a chance-level model: .5)."""
+    from minigen.data.lexicon import Lexicon
+    from minigen.model import load_run
+
+    for run in runs:
+        model, tok, cfg = load_run(run)
+        model.eval()
+        words = Lexicon(cfg.data.lexicon_seed).eval_words
+        out = {}
+        for mode in ("copy", "flip"):
+            for label, cross, more_only in VARIANTS:
+                rng, hits = random.Random(f"{mode}{cross}"), 0
+                for _ in range(n):
+                    text, facts, _ = role_doc(rng, words, rng.randint(2, 3), mode, cross, more_only=more_only)
+                    # The first fact: with confusers, its asked word also stands in the other role.
+                    q = facts[0] if mode == "copy" else reverse(facts[0])
+                    wrong = type(q)(q.a, q.adj, not q.more, q.b)
+                    prefix = [tok.bos_id] + tok.encode(text + "\n")
+                    with torch.no_grad():
+                        right, bad = (sum(s) for s in model.score_shared(
+                            prefix, [tok.encode(canonical(q)), tok.encode(canonical(wrong))]))
+                    hits += right > bad
+                out[mode + label] = round(hits / n, 2)
+        print(run, out, flush=True)
+
+
+if __name__ == "__main__":
+    app()
