@@ -73,6 +73,8 @@ def role_doc(rng: random.Random, words: list[str], n: int, mode: str, cross: flo
 def use_role_docs(mode: str, cross: float, more_share: float = 0.0) -> None:
     """Make the corpus's reversal document type this experiment's (in this process only); `more_share`
     of the documents have only "more" facts (no draw at 0 or 1)."""
+    if mode not in ("copy", "flip", "mix"):
+        raise typer.BadParameter(f"--mode {mode!r} is unknown; use copy, flip or mix")
     def doc(rng, words, cfg):
         more_only = more_share == 1 or (0 < more_share < 1 and rng.random() < more_share)
         n = rng.randint(cfg.facts_min, cfg.facts_max)
@@ -126,7 +128,7 @@ def phase2(init: Path = typer.Option(...), out: Path = typer.Option(...), steps:
     opt = make_optimizer(model, cfg.train)
 
     def report(info):
-        if info.step % 250 == 0:
+        if info.step % 250 == 0 or info.step == steps:
             print(info.step, round(info.loss or 0, 3), probe.run(model), flush=True)
 
     train(model, RowStream(cfg, tok, torch.device("cpu")), cfg.train, optimizer=opt, on_step=report,
