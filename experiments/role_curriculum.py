@@ -119,8 +119,10 @@ def phase2(init: Path = typer.Option(...), out: Path = typer.Option(...), steps:
     if prefix_prob is not None:
         cfg.data.prefix_prob = prefix_prob
     cfg.data.repeats_max = repeats_max
-    cfg.train.lr = lr if lr is not None else cfg.train.lr
-    cfg.train.min_lr = min_lr if min_lr is not None else cfg.train.min_lr
+    if lr is not None:
+        cfg.train.lr = lr
+    if min_lr is not None:
+        cfg.train.min_lr = min_lr
     torch.manual_seed(1)
     probe = Probe(cfg, tok, torch.device("cpu"))
     print("start", probe.run(model), flush=True)
@@ -141,10 +143,11 @@ def phase2(init: Path = typer.Option(...), out: Path = typer.Option(...), steps:
 
 @app.command()
 def roles(runs: list[Path], n: int = 300):
-    """Copy / flip accuracy (whole-line log-likelihood, right vs. flipped comparative) on canonical
+    """Copy / flip accuracy (log-likelihood after "A are", right vs. flipped comparative) on canonical
     documents of 2-3 facts over evaluation words: plain, with confusers, and with every fact saying "more"
     (a chance-level model: .5)."""
     from minigen.data.lexicon import Lexicon
+    from minigen.diagnose import prefers_comparative
     from minigen.model import load_run
 
     for run in runs:
@@ -159,12 +162,7 @@ def roles(runs: list[Path], n: int = 300):
                     text, facts, _ = role_doc(rng, words, rng.randint(2, 3), mode, cross, more_only=more_only)
                     # The first fact: with confusers, its asked word also stands in the other role.
                     q = facts[0] if mode == "copy" else reverse(facts[0])
-                    wrong = type(q)(q.a, q.adj, not q.more, q.b)
-                    prefix = [tok.bos_id] + tok.encode(text + "\n")
-                    with torch.no_grad():
-                        right, bad = (sum(s) for s in model.score_shared(
-                            prefix, [tok.encode(canonical(q)), tok.encode(canonical(wrong))]))
-                    hits += right > bad
+                    hits += prefers_comparative(model, tok, text + "\n", q)
                 out[mode + label] = round(hits / n, 2)
         print(run, out, flush=True)
 

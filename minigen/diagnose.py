@@ -109,8 +109,7 @@ def copy_or_flip(model, tokenizer, data_cfg, n_docs: int = 200, pool: str = "eva
     or always flips scores 1 on one and 0 on the other; only one that reads the word's role in the fact
     gets both."""
     from minigen.data.docs import canonical
-    from minigen.data.logic import Compare, reverse
-    from minigen.eval.scoring import split_at_boundary
+    from minigen.data.logic import reverse
 
     words = _pool_words(data_cfg, pool)
     rng = random.Random(seed)
@@ -121,13 +120,24 @@ def copy_or_flip(model, tokenizer, data_cfg, n_docs: int = 200, pool: str = "eva
         context = "\n".join(canonical(f) for f in facts) + "\n"
         fact = rng.choice(facts)
         for kind, q in (("same", fact), ("reversed", reverse(fact))):
-            head = q.a + " are"  # the prompt; each option's line goes on from there
-            splits = [split_at_boundary(tokenizer, context + head, canonical(option)[len(head):])
-                      for option in (q, Compare(q.a, q.adj, not q.more, q.b))]
-            prompt = [tokenizer.bos_id, *splits[0][0]]
-            good, bad = (sum(lp) for lp in model.score_shared(prompt, [cont for _, cont in splits]))
-            right[kind] += int(good > bad)
+            right[kind] += int(prefers_comparative(model, tokenizer, context, q))
     return {kind: r / n_docs for kind, r in right.items()}
+
+
+@torch.no_grad()
+def prefers_comparative(model, tokenizer, context: str, q) -> bool:
+    """After `context`, does the model's log-likelihood prefer comparison `q`'s line to the same line with
+    the other comparative? The prompt is "A are"; each option's line goes on from there."""
+    from minigen.data.docs import canonical
+    from minigen.data.logic import Compare
+    from minigen.eval.scoring import split_at_boundary
+
+    head = q.a + " are"
+    splits = [split_at_boundary(tokenizer, context + head, canonical(option)[len(head):])
+              for option in (q, Compare(q.a, q.adj, not q.more, q.b))]
+    prompt = [tokenizer.bos_id, *splits[0][0]]
+    good, bad = (sum(lp) for lp in model.score_shared(prompt, [cont for _, cont in splits]))
+    return good > bad
 
 
 def main(argv: list[str] | None = None) -> None:
