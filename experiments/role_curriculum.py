@@ -15,8 +15,9 @@ flips every comparative; on restatements only, it copies; on both at once (the c
   roles   copy / flip accuracy of checkpoints on fresh canonical documents over evaluation words:
           plain, with confusers, and with every fact saying "more" (300 documents each).
 
-This is an experiment, not part of the library: it swaps the corpus's reversal document type for its
-own inside this process only. The README lists the five commands that made its table.
+The documents are the corpus's own `icl_roles` type (`minigen.data.docs.role_doc`); the `tiny-roles`
+preset runs the README's five phases as one `minigen pretrain`. This script is for the variations: each
+phase alone, with other settings, and the `roles` check.
 """
 
 from __future__ import annotations
@@ -27,61 +28,15 @@ from pathlib import Path
 import torch
 import typer
 
-from minigen.data import docs
-from minigen.data.docs import canonical, fact_line, random_compare, reverse
-from minigen.data.logic import Compare
+from minigen.data.docs import reverse, role_doc
 
-# The dense reversal-only corpus of the README's "Copy or flip" section.
-DENSE = ["data.w_icl_syllogism=0", "data.w_icl_other=0", "data.w_icl_people=0", "data.w_facts=0",
-         "data.w_rewrite=0", "data.w_inference=0", "data.w_qa=0", "data.canonical_share=1",
-         "data.prefix_prob=0", "data.facts_min=2", "data.facts_max=3", "data.repeats_max=0"]
+# The dense corpus of the README's "Copy or flip" section, with role-curriculum documents only.
+DENSE = ["data.w_icl_reversal=0", "data.w_icl_roles=1", "data.w_icl_syllogism=0", "data.w_icl_other=0",
+         "data.w_icl_people=0", "data.w_facts=0", "data.w_rewrite=0", "data.w_inference=0", "data.w_qa=0",
+         "data.canonical_share=1", "data.prefix_prob=0", "data.facts_min=2", "data.facts_max=3",
+         "data.repeats_max=0"]
 VARIANTS = (("", 0.0, False), (" + confusers", 1.0, False), (", 'more'", 0.0, True))  # for `roles`
 app = typer.Typer(add_completion=False, no_args_is_help=True)
-
-
-def role_doc(rng: random.Random, words: list[str], n: int, mode: str, cross: float,
-             same_share: float = 0.5, fact_text=canonical, more_only: bool = False,
-             repeats: int = 0) -> tuple[str, list, list]:
-    """(the fact lines, the facts, the questions as forms). mode copy / flip: one direction, and each
-    later fact reuses, with probability `cross`, an earlier fact's word in the other role (copy: an earlier
-    subject as its object; flip: an earlier object as its subject); only words that stand once in the
-    asked role are asked about. mode mix: no shared words; each question restates its fact with
-    probability `same_share`, else reverses it. more_only: every fact says "more" (so the answer
-    follows from the word's role alone: subject "more", object "less"). repeats: each fact stands
-    1 to repeats + 1 times (as in the dataset's ten articles per fact; no draw at 0)."""
-    pool = rng.sample(words, 2 * n)
-    facts = []
-    for i in range(n):
-        a, b = pool[2 * i], pool[2 * i + 1]
-        if facts and mode != "mix" and rng.random() < cross:
-            earlier = rng.choice(facts)
-            a, b = (a, earlier.a) if mode == "copy" else (earlier.b, b)
-        fact = random_compare(rng, a, b)
-        facts.append(Compare(a, fact.adj, True, b) if more_only else fact)
-    lines = [fact_text(f) for f in facts for _ in range(1 + (rng.randrange(repeats + 1) if repeats else 0))]
-    rng.shuffle(lines)
-    if mode == "copy":
-        asked = [f for f in facts if sum(g.a == f.a for g in facts) == 1]
-    elif mode == "flip":
-        asked = [reverse(f) for f in facts if sum(g.b == f.b for g in facts) == 1]
-    else:
-        asked = [f if rng.random() < same_share else reverse(f) for f in facts]
-    rng.shuffle(asked)
-    return "\n".join(lines), facts, asked
-
-
-def use_role_docs(mode: str, cross: float, more_share: float = 0.0) -> None:
-    """Make the corpus's reversal document type this experiment's (in this process only); `more_share`
-    of the documents have only "more" facts (no draw at 0 or 1)."""
-    if mode not in ("copy", "flip", "mix"):
-        raise typer.BadParameter(f"--mode {mode!r} is unknown; use copy, flip or mix")
-    def doc(rng, words, cfg):
-        more_only = more_share == 1 or (0 < more_share < 1 and rng.random() < more_share)
-        n = rng.randint(cfg.facts_min, cfg.facts_max)
-        text, _, asked = role_doc(rng, words, n, mode, cross, cfg.same_share,
-                                  lambda f: fact_line(f, rng, cfg), more_only, cfg.repeats_max)
-        return text + "\n" + "\n".join(canonical(q) for q in asked)
-    docs.DOC_TYPES["icl_reversal"] = doc
 
 
 @app.command()
@@ -92,9 +47,10 @@ def phase1(out: Path = typer.Option(...), mode: str = "flip", cross: float = 0.8
     --mode mix, on both directions, e.g. with --more-share 1)."""
     from minigen.pretrain import run_pretrain
 
-    use_role_docs(mode, cross, more_share)
     overrides = [*DENSE, f"data.same_share={same_share}", f"data.canonical_share={canonical_share}",
-                 f"data.prefix_prob={prefix_prob}", f"data.repeats_max={repeats_max}"]
+                 f"data.prefix_prob={prefix_prob}", f"data.repeats_max={repeats_max}",
+                 f"data.roles_mode={mode}", f"data.roles_confusers={cross}",
+                 f"data.roles_more_share={more_share}"]
     run_pretrain("tiny", out, steps, overrides=overrides, wandb_mode="disabled")
 
 
@@ -102,17 +58,20 @@ def phase1(out: Path = typer.Option(...), mode: str = "flip", cross: float = 0.8
 def phase2(init: Path = typer.Option(...), out: Path = typer.Option(...), steps: int = 1000,
            same_share: float = 0.5, lr: float | None = None, min_lr: float | None = None,
            more_share: float = 0.0, canonical_share: float | None = None, prefix_prob: float | None = None,
-           repeats_max: int = 0):
-    """Continue a checkpoint (fresh optimizer, warmup 50, cosine) on questions of both directions."""
+           repeats_max: int = 0, syllogism_share: float = 0.0, seed: int = 11):
+    """Continue a checkpoint (fresh optimizer, warmup 50, cosine) on questions of both directions, and
+    with --syllogism-share that share of the corpus's in-context syllogism documents."""
     from minigen import checkpoint as ckpt
     from minigen.model import load_run
     from minigen.pretrain import RowStream
     from minigen.probe import Probe
     from minigen.train import make_optimizer, train
 
-    use_role_docs("mix", 0.0, more_share)
     model, tok, cfg = load_run(init)
-    cfg.data.seed, cfg.data.same_share = 11, same_share  # a stream phase 1 never saw
+    cfg.data.w_icl_reversal, cfg.data.w_icl_roles = 0.0, 1.0 - syllogism_share
+    cfg.data.w_icl_syllogism = syllogism_share
+    cfg.data.roles_mode, cfg.data.roles_confusers, cfg.data.roles_more_share = "mix", 0.0, more_share
+    cfg.data.seed, cfg.data.same_share = seed, same_share  # default 11: a stream phase 1 never saw
     cfg.train.steps, cfg.train.warmup = steps, 50
     if canonical_share is not None:  # the fact lines' templates and prefixes (corpus defaults .5, .4)
         cfg.data.canonical_share = canonical_share

@@ -72,7 +72,9 @@ def read_config(run_dir: Path) -> RunConfig:
 def config_difference(old: RunConfig, new: RunConfig) -> str | None:
     """The first 'section.key: old -> new' difference, or None when the configs are the same."""
     a, b = old.to_dict(), new.to_dict()
-    for section in a:
+    if a.get("stages") != b.get("stages"):
+        return f"stages: {a.get('stages')!r} -> {b.get('stages')!r}"
+    for section in ("model", "train", "data"):
         for key in sorted(set(a[section]) | set(b[section])):
             if a[section].get(key) != b[section].get(key):
                 return f"{section}.{key}: {a[section].get(key)!r} -> {b[section].get(key)!r}"

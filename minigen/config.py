@@ -87,26 +87,58 @@ def _default_corpus() -> CorpusConfig:
     return CorpusConfig()
 
 
+SECTIONS = ("model", "train", "data")
+
+
 @dataclass
 class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     data: Any = field(default_factory=_default_corpus)  # minigen.data.corpus.CorpusConfig
+    # A curriculum: pretraining runs these stages in order, each {"steps": N, "set": {"data.X": value,
+    # "train.Y": value}} on top of the sections above, with a fresh optimizer and its own warmup and
+    # cosine schedule (`stage_configs`). Empty: one stage, the run itself. Set by presets only.
+    stages: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {name: dataclasses.asdict(getattr(self, name)) for name in ("model", "train", "data")}
+        d = {name: dataclasses.asdict(getattr(self, name)) for name in SECTIONS}
+        if self.stages:  # absent otherwise, so runs without stages keep their config.json
+            d["stages"] = [dict(s, set=dict(s.get("set", {}))) for s in self.stages]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> RunConfig:
         from minigen.data.corpus import CorpusConfig
 
-        return cls(ModelConfig(**d["model"]), TrainConfig(**d["train"]), CorpusConfig(**d["data"]))
+        return cls(ModelConfig(**d["model"]), TrainConfig(**d["train"]), CorpusConfig(**d["data"]),
+                   list(d.get("stages", [])))
 
 
 # The scaling ladder. Each rung fully specifies shape, context, batch, LR and steps; anything not
 # listed keeps the dataclass default. `tiny` is tuned to reach the in-context probe targets on a
 # 2-core CPU in under 10 minutes (see README); the GPU rungs follow the usual GPT-style scaling.
-PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+# tiny-roles' stages after the first: a stream the first never saw, a short warmup; templates and prefixes
+_LATER = {"data.seed": 11, "train.warmup": 50}
+_TEMPLATES = {"data.roles_more_share": 0.5, "data.canonical_share": 0.5, "data.prefix_prob": 0.4}
+_REPEATED = {**_TEMPLATES, "data.repeats_max": 6}  # each fact stated 1-7 times
+# The tiny-roles / tiny-icl corpus: role-curriculum documents only, 2-3 facts, canonical template
+_ROLES_CORPUS = dict(w_icl_reversal=0.0, w_icl_syllogism=0.0, w_icl_other=0.0, w_icl_people=0.0, w_facts=0.0,
+                     w_rewrite=0.0, w_inference=0.0, w_qa=0.0, w_icl_roles=1.0, facts_min=2, facts_max=3,
+                     canonical_share=1.0, prefix_prob=0.0, repeats_max=0, same_share=0.5)
+_ROLES_STAGES = [
+    # 1. reversals only, 80% of later facts confusers: retrieval by the word's role
+    dict(steps=750, set={"data.roles_mode": "flip", "data.roles_confusers": 0.8}),
+    # 2. both directions (a new stream), every fact "more": the answer is the role itself
+    dict(steps=750, set={**_LATER, "data.roles_more_share": 1.0}),
+    # 3. half the documents with random comparatives: role x comparative
+    dict(steps=1000, set={**_LATER, "data.roles_more_share": 0.5}),
+    # 4. the corpus's templates and prefixes
+    dict(steps=1000, set={**_LATER, **_TEMPLATES}),
+    # 5. each fact stated 1-7 times, as the dataset's articles repeat it
+    dict(steps=1000, set={**_LATER, **_REPEATED}),
+]
+
+PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {  # ~1.0M params, CPU: 2000 steps x 16 x 256 = 8.2M tokens
         "model": dict(n_layer=4, d_model=128, n_head=4, seq_len=256),
         "train": dict(batch_size=16, lr=1e-3, min_lr=1e-4, warmup=100, steps=2000, eval_every=250,
@@ -115,6 +147,32 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         # that minimizes early loss: at 6e-3 the model never forms an induction (copy) head in 8M
         # tokens; at 1e-3 it does (README, "Status").
         "data": {},
+    },
+    # tiny, taught the reversal's copy-or-flip choice in five stages (README, "A curriculum that teaches the
+    # role"): 4,500 steps, 18.4M tokens of role-curriculum documents only (2-3 facts each). No syllogisms.
+    "tiny-roles": {
+        "model": dict(n_layer=4, d_model=128, n_head=4, seq_len=256),
+        "train": dict(batch_size=16, lr=1e-3, min_lr=1e-4, warmup=100, eval_every=250, ckpt_every=500,
+                      log_every=10),
+        "data": _ROLES_CORPUS,
+        "stages": _ROLES_STAGES,
+    },
+    # tiny-roles' five stages, then syllogisms: the retrieval the roles taught carries over (README,
+    # "Syllogisms on top"). 6,500 steps, 26.6M tokens.
+    "tiny-icl": {
+        "model": dict(n_layer=4, d_model=128, n_head=4, seq_len=256),
+        "train": dict(batch_size=16, lr=1e-3, min_lr=1e-4, warmup=100, eval_every=250, ckpt_every=500,
+                      log_every=10),
+        "data": _ROLES_CORPUS,
+        "stages": [
+            *_ROLES_STAGES,
+            # 6. in-context syllogism documents only (1-3 premise pairs with their questions)
+            dict(steps=1000, set={**_LATER, **_REPEATED, "data.seed": 12, "data.w_icl_roles": 0.0,
+                                  "data.w_icl_syllogism": 1.0}),
+            # 7. both: the reversal comes back, the syllogisms stay
+            dict(steps=1000, set={**_LATER, **_REPEATED, "data.seed": 13, "data.w_icl_roles": 0.5,
+                                  "data.w_icl_syllogism": 0.5}),
+        ],
     },
     "mini": {  # ~3M params, the second CPU rung: tiny's data budget, 3x the parameters (~25 min on CPU)
         "model": dict(n_layer=6, d_model=192, n_head=6, seq_len=256),
@@ -154,9 +212,37 @@ def get_preset(name: str) -> RunConfig:
         raise UserError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
     cfg = RunConfig()
     for section, values in PRESETS[name].items():
+        if section == "stages":
+            cfg.stages = [dict(stage, set=dict(stage.get("set", {}))) for stage in values]
+            cfg.train.steps = sum(stage["steps"] for stage in values)
+            continue
         for key, value in values.items():
             _set_field(cfg, f"{section}.{key}", value)
-    return _revalidate(cfg)
+    cfg = _copy(cfg)
+    stage_configs(cfg)  # every stage's settings are valid
+    return cfg
+
+
+def stage_configs(cfg: RunConfig) -> list[tuple[int, RunConfig]]:
+    """(first step, config) of each stage of a run: the run's config with the stage's settings on top and
+    train.steps = the stage's steps. A run without stages is one stage, (0, cfg)."""
+    if not cfg.stages:
+        return [(0, cfg)]
+    plan, begin = [], 0
+    for i, stage in enumerate(cfg.stages):
+        staged = _copy(cfg)
+        staged.stages = []
+        for key, value in stage.get("set", {}).items():
+            if not key.startswith(("data.", "train.")) or key == "train.steps":
+                raise UserError(f"stage {i + 1} sets {key!r}; a stage may set data.X and train.X "
+                                "(not train.steps)")
+            _set_field(staged, key, value)
+        staged.train.steps = int(stage["steps"])
+        if staged.train.steps < 1:
+            raise UserError(f"stage {i + 1} has {staged.train.steps} steps; each stage needs at least 1")
+        plan.append((begin, _copy(staged)))
+        begin += staged.train.steps
+    return plan
 
 
 def parse_value(key: str, text: str, current: Any) -> Any:
@@ -196,16 +282,26 @@ def _set_field(cfg: RunConfig, key: str, value: Any) -> None:
     setattr(obj, name, value)
 
 
-def _revalidate(cfg: RunConfig) -> RunConfig:
-    # Re-run each section's __post_init__ checks on the final values.
-    return RunConfig(**{s: dataclasses.replace(getattr(cfg, s)) for s in ("model", "train", "data")})
+def _copy(cfg: RunConfig) -> RunConfig:
+    """A copy whose sections are new objects (dataclasses.replace re-runs each section's __post_init__
+    checks on the current values)."""
+    return RunConfig(**{s: dataclasses.replace(getattr(cfg, s)) for s in SECTIONS}, stages=list(cfg.stages))
+
 
 
 def apply_overrides(cfg: RunConfig, overrides: list[str]) -> RunConfig:
-    cfg = RunConfig(**{s: dataclasses.replace(getattr(cfg, s)) for s in ("model", "train", "data")})
+    cfg = _copy(cfg)
+    staged = {key for stage in cfg.stages for key in stage.get("set", {})}
+    if cfg.stages:
+        staged.add("train.steps")
     for item in overrides:
         key, eq, text = item.partition("=")
         if not eq:
             raise UserError(f"--set {item!r}: expected KEY=VALUE, e.g. --set train.lr=1e-3")
+        if key.strip() in staged:
+            raise UserError(f"--set {key.strip()}: this preset's stages set it; change it in the preset's "
+                            "stages (minigen/config.py) or use a preset without stages")
         _set_field(cfg, key.strip(), text.strip())
-    return _revalidate(cfg)
+    cfg = _copy(cfg)
+    stage_configs(cfg)
+    return cfg

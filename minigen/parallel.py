@@ -77,12 +77,14 @@ def full_state(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> tupl
     return (model_state, optim_state) if dist.get_rank() == 0 else None
 
 
-def load_full_state(model: torch.nn.Module, optimizer: torch.optim.Optimizer, model_state: dict,
+def load_full_state(model: torch.nn.Module, optimizer: torch.optim.Optimizer | None, model_state: dict,
                     optim_state: dict) -> None:
-    """Inverse of `full_state`; every process passes the whole dicts (read from the run directory)."""
+    """Inverse of `full_state`; every process passes the whole dicts (read from the run directory).
+    optimizer None: the model's state only (a stage that starts with a fresh optimizer)."""
     if not is_sharded(model):
         model.load_state_dict(model_state)
-        optimizer.load_state_dict(optim_state)
+        if optimizer is not None:
+            optimizer.load_state_dict(optim_state)
         return
     from torch.distributed.checkpoint.state_dict import (
         StateDictOptions,
@@ -92,4 +94,5 @@ def load_full_state(model: torch.nn.Module, optimizer: torch.optim.Optimizer, mo
 
     options = StateDictOptions(full_state_dict=True)
     set_model_state_dict(model, model_state, options=options)
-    set_optimizer_state_dict(model, optimizer, optim_state, options=options)
+    if optimizer is not None:
+        set_optimizer_state_dict(model, optimizer, optim_state, options=options)

@@ -7,6 +7,7 @@ With `train.parallel=fsdp` the model is sharded (FSDP2): probing and checkpointi
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +17,7 @@ import torch
 import torch.distributed as dist
 
 from minigen import checkpoint as ckpt
-from minigen.config import RunConfig, apply_overrides, get_preset
+from minigen.config import RunConfig, apply_overrides, get_preset, stage_configs
 from minigen.errors import UserError
 from minigen.parallel import load_full_state, shard
 from minigen.tracking import WANDB_MODES, ConsoleProgress, make_logger
@@ -42,6 +43,9 @@ def barrier() -> None:
 def resolve_config(preset: str, steps: int | None, overrides: list[str]) -> RunConfig:
     cfg = apply_overrides(get_preset(preset), overrides)
     if steps is not None:
+        if cfg.stages:
+            raise UserError(f"--steps: preset {preset!r} runs in stages of "
+                            f"{' + '.join(str(st['steps']) for st in cfg.stages)} steps; leave --steps out")
         if steps < 1:
             raise UserError(f"--steps {steps}: must be a positive number of optimizer steps")
         cfg.train.steps = steps
@@ -158,12 +162,9 @@ def run_pretrain(preset: str = "tiny", out: Path | None = None, steps: int | Non
     sharded = world_size > 1 and cfg.train.parallel == "fsdp"
     if sharded:
         shard(model)
-    optimizer = make_optimizer(model, cfg.train)
     start = 0
     state = ckpt.load_trainer_state(out) if resume else None
     if state is not None:
-        load_full_state(model, optimizer, state["model"], state["optimizer"])
-        ckpt.set_rng_states(state["rng"])
         start = state["step"]
     if rank == 0:
         ckpt.truncate_metrics(out, start)
@@ -186,10 +187,10 @@ def run_pretrain(preset: str = "tiny", out: Path | None = None, steps: int | Non
                       ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
         return metrics
 
-    def on_step(info: StepInfo) -> None:
+    def on_step(info: StepInfo, stage_end: int) -> None:
         t = cfg.train
-        evaluating = (t.eval_every and info.step % t.eval_every == 0) or info.step == t.steps
-        saving = (t.ckpt_every and info.step % t.ckpt_every == 0) or info.step == t.steps
+        evaluating = (t.eval_every and info.step % t.eval_every == 0) or info.step == stage_end
+        saving = (t.ckpt_every and info.step % t.ckpt_every == 0) or info.step == stage_end
         if not main:
             if sharded:  # a sharded model's forward and state gathering are collectives: take part
                 if evaluating:
@@ -213,9 +214,25 @@ def run_pretrain(preset: str = "tiny", out: Path | None = None, steps: int | Non
             ckpt.save_checkpoint(out, model, optimizer, info.step, info.step * t.batch_size)
 
     try:
-        if start < cfg.train.steps:
-            train(model, RowStream(cfg, tokenizer, device), cfg.train, optimizer=optimizer, start_step=start,
-                  on_step=on_step)
+        # Stages (a curriculum; one stage without) run in order, each with a fresh optimizer and its own
+        # schedule; steps, checkpoints and metrics count across stages. A resume inside a stage restores
+        # its optimizer; one at a stage's first step starts the stage fresh.
+        for begin, stage in stage_configs(cfg):
+            end = begin + stage.train.steps
+            if start >= end:
+                continue
+            optimizer = make_optimizer(model, stage.train)
+            if state is not None:  # restore the checkpoint once, where training picks up
+                resumed_optimizer = optimizer if start > begin else None
+                load_full_state(model, resumed_optimizer, state["model"], state["optimizer"])
+                ckpt.set_rng_states(state["rng"])
+                state = None
+
+            def stage_step(info: StepInfo, begin=begin, end=end) -> None:
+                on_step(dataclasses.replace(info, step=begin + info.step), end)
+
+            train(model, RowStream(stage, tokenizer, device), stage.train, optimizer=optimizer,
+                  start_step=max(0, start - begin), on_step=stage_step)
         barrier()
     finally:
         progress.close()

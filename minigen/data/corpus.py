@@ -35,6 +35,7 @@ class CorpusConfig:
     w_rewrite: float = 0.06
     w_inference: float = 0.08  # facts, "It follows that:", derived statements
     w_qa: float = 0.06
+    w_icl_roles: float = 0.0  # role-curriculum documents (docs.role_doc; the `tiny-roles` preset's stages)
     facts_min: int = 4  # facts per in-context document
     facts_max: int = 10
     prefix_prob: float = 0.4  # share of fact sentences with a context prefix ("Did you know that")
@@ -43,6 +44,12 @@ class CorpusConfig:
     same_share: float = 0.0  # share of those end lines restating the fact (same direction), not reversing it
     repeats_max: int = 4  # facts restated in their own direction per in-context reversal document (0..)
     syllogisms_max: int = 3  # premise pairs (each with its question) per in-context syllogism document
+    # Role-curriculum documents: questions in one direction (flip: reversals, copy: restatements) with
+    # "confusers" (later facts reusing an earlier word in the other role, this share of them), or both
+    # directions (mix, restated at same_share); roles_more_share of the documents state only "more".
+    roles_mode: str = "mix"
+    roles_confusers: float = 0.0
+    roles_more_share: float = 0.0
 
     def __post_init__(self) -> None:
         weights = self.weights()
@@ -65,6 +72,11 @@ class CorpusConfig:
             raise UserError(f"syllogisms_max must be in 1..6; got {self.syllogisms_max}")
         if not 0.0 <= self.prefix_prob <= 1.0:
             raise UserError(f"prefix_prob must be in [0, 1]; got {self.prefix_prob}")
+        if self.roles_mode not in ("copy", "flip", "mix"):
+            raise UserError(f"roles_mode {self.roles_mode!r} is unknown; use copy, flip or mix")
+        for name in ("roles_confusers", "roles_more_share"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise UserError(f"{name} must be in [0, 1]; got {getattr(self, name)}")
 
     def weights(self) -> dict[str, float]:
         return {f.name[2:]: float(getattr(self, f.name)) for f in fields(self) if f.name.startswith("w_")}
@@ -81,7 +93,7 @@ class _Generator:
     def __init__(self, cfg: CorpusConfig):
         self.cfg = cfg
         self.words = _lexicon(cfg.lexicon_seed).pretrain_words
-        weights = cfg.weights()
+        weights = {kind: w for kind, w in cfg.weights().items() if w > 0}
         self.kinds = [DOC_TYPES[k] for k in weights]
         total = sum(weights.values())
         acc, self.cum = 0.0, []

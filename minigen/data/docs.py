@@ -123,6 +123,52 @@ def icl_reversal_doc(rng: random.Random, words: list[str], cfg) -> str:
     return "\n".join(lines)
 
 
+def role_doc(rng: random.Random, words: list[str], n: int, mode: str, cross: float,
+             same_share: float = 0.5, fact_text=canonical, more_only: bool = False,
+             repeats: int = 0) -> tuple[str, list[Compare], list[Compare]]:
+    """(the fact lines, the facts, the questions as forms) of a role-curriculum document (README, "A
+    curriculum that teaches the role").
+
+    mode "copy" / "flip": questions in one direction only, and each later fact reuses, with probability
+    `cross`, an earlier fact's word in the other role ("confusers": copy reuses an earlier subject as
+    its object, flip an earlier object as its subject); only words that stand once in the asked role are
+    asked about. mode "mix": no shared words; each question restates its fact with probability
+    `same_share`, else reverses it. more_only: every fact says "more", so the answer follows from the
+    word's role alone (subject "more", object "less"). repeats: each fact stands 1 to repeats + 1 times,
+    as in the dataset's ten articles per fact (no draw at 0).
+    """
+    pool = rng.sample(words, 2 * n)
+    facts = []
+    for i in range(n):
+        a, b = pool[2 * i], pool[2 * i + 1]
+        if facts and mode != "mix" and rng.random() < cross:
+            earlier = rng.choice(facts)
+            a, b = (a, earlier.a) if mode == "copy" else (earlier.b, b)
+        fact = random_compare(rng, a, b)
+        facts.append(Compare(a, fact.adj, True, b) if more_only else fact)
+    lines = [fact_text(f) for f in facts for _ in range(1 + (rng.randrange(repeats + 1) if repeats else 0))]
+    rng.shuffle(lines)
+    if mode == "copy":
+        asked = [f for f in facts if sum(g.a == f.a for g in facts) == 1]
+    elif mode == "flip":
+        asked = [reverse(f) for f in facts if sum(g.b == f.b for g in facts) == 1]
+    else:
+        asked = [f if rng.random() < same_share else reverse(f) for f in facts]
+    rng.shuffle(asked)
+    return "\n".join(lines), facts, asked
+
+
+def icl_roles_doc(rng: random.Random, words: list[str], cfg) -> str:
+    """A role-curriculum document (`role_doc` with the corpus's `roles_*` settings, its templates and
+    prefixes), then its questions answered in the canonical template. `roles_more_share` of the documents
+    state only "more" facts (no draw at 0 or 1)."""
+    share = cfg.roles_more_share
+    more_only = share == 1 or (0 < share < 1 and rng.random() < share)
+    text, _, asked = role_doc(rng, words, _n_facts(rng, cfg), cfg.roles_mode, cfg.roles_confusers,
+                              cfg.same_share, lambda f: fact_line(f, rng, cfg), more_only, cfg.repeats_max)
+    return text + "\n" + "\n".join(canonical(q) for q in asked)
+
+
 def _syllogism_instance(rng: random.Random, s: str, m: str, p: str):
     first, second, concl = rng.choice(_PATTERNS_BY_Q[rng.choice(("all", "no", "some"))])
     name = {"S": s, "M": m, "P": p}
@@ -298,4 +344,5 @@ DOC_TYPES = {
     "rewrite": rewrite_doc,
     "inference": inference_doc,
     "qa": qa_doc,
+    "icl_roles": icl_roles_doc,
 }

@@ -1,22 +1,18 @@
-"""The role-curriculum experiment's documents say what its README section claims they say."""
+"""Role-curriculum documents (`icl_roles`, the `tiny-roles` preset's corpus) say what the README's section
+"A curriculum that teaches the role" claims they say."""
 
-import importlib.util
 import random
-from pathlib import Path
 
-from minigen.data.docs import canonical, reverse
+from minigen.data.corpus import CorpusConfig, _Generator
+from minigen.data.docs import canonical, icl_roles_doc, reverse, role_doc
 from minigen.data.lexicon import Lexicon
 
-_PATH = Path(__file__).resolve().parents[1] / "experiments" / "role_curriculum.py"
-_spec = importlib.util.spec_from_file_location("role_curriculum", _PATH)
-rc = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(rc)
 WORDS = Lexicon(0).pretrain_words
 
 
 def _docs(mode, cross, **kw):
     rng = random.Random(mode + str(cross))
-    return [rc.role_doc(rng, WORDS, 3, mode, cross, **kw) for _ in range(200)]
+    return [role_doc(rng, WORDS, 3, mode, cross, **kw) for _ in range(200)]
 
 
 def test_one_direction_documents_ask_only_unambiguous_words_and_carry_confusers():
@@ -52,3 +48,26 @@ def test_repeats_state_each_fact_between_one_and_repeats_plus_one_times():
         lines = text.split("\n")
         counts |= {lines.count(canonical(f)) for f in facts}
     assert counts == {1, 2, 3, 4}
+
+
+
+def test_corpus_documents_follow_the_roles_settings():
+    rng = random.Random(0)
+    cfg = CorpusConfig(facts_min=2, facts_max=3, roles_mode="mix", roles_more_share=1.0, same_share=0.0,
+                       canonical_share=1.0, prefix_prob=0.0, repeats_max=2)
+    for _ in range(100):
+        lines = icl_roles_doc(rng, WORDS, cfg).split("\n")
+        facts = [line for line in lines if " more " in line]
+        questions = [line for line in lines if " less " in line]  # all reversed (same_share 0)
+        assert len(facts) + len(questions) == len(lines) and 2 <= len(questions) <= 3
+        assert len(set(facts)) == len(questions) <= len(facts) <= 3 * len(questions)  # each fact 1-3 times
+        for q in questions:  # "b are less X than a." reverses the stated "a are more X than b."
+            b, rest = q.split(" are less ")
+            adjective, a = rest[:-1].split(" than ")
+            assert f"{a} are more {adjective} than {b}." in facts
+
+
+def test_zero_weight_document_types_are_never_drawn():
+    assert icl_roles_doc not in _Generator(CorpusConfig()).kinds
+    only_roles = {f"w_{k}": 0.0 for k in CorpusConfig().weights()} | {"w_icl_roles": 1.0}
+    assert _Generator(CorpusConfig(**only_roles)).kinds == [icl_roles_doc]

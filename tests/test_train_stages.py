@@ -1,0 +1,117 @@
+"""Curriculum stages (`RunConfig.stages`, the `tiny-roles` preset): each stage's config, a fresh optimizer and
+schedule per stage, exact resume inside a stage and at a stage boundary, and the errors a user can cause."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from minigen.config import PRESETS, apply_overrides, get_preset, stage_configs
+from minigen.errors import UserError
+from minigen.pretrain import resolve_config
+
+MICRO = {
+    "model": dict(n_layer=1, d_model=32, n_head=2, seq_len=32),
+    "train": dict(batch_size=4, lr=1e-2, min_lr=1e-3, warmup=2, ckpt_every=4, eval_every=0, probe_items=2,
+                  heldout_rows=2, log_every=1),
+    "data": dict(w_icl_roles=1.0, facts_min=2, facts_max=3),
+    "stages": [dict(steps=6, set={"data.roles_mode": "flip", "data.roles_confusers": 0.8}),
+               dict(steps=6, set={"data.seed": 11, "train.warmup": 3, "train.lr": 5e-3})],
+}
+# A subprocess that adds the micro preset, optionally dies (SIGKILL) after logging step KILL_AT, then runs
+# the CLI.
+RUNNER = """
+import json, os, signal, sys
+from minigen.config import PRESETS
+PRESETS["micro-staged"] = json.loads(os.environ["MICRO_PRESET"])
+kill_at = int(os.environ.get("KILL_AT", "0"))
+import minigen.checkpoint as ck
+append = ck.append_metrics
+def append_then_die(run_dir, record):
+    append(run_dir, record)
+    if record["step"] == kill_at:
+        os.kill(os.getpid(), signal.SIGKILL)
+ck.append_metrics = append_then_die
+from minigen.cli import main
+main(sys.argv[1:])
+"""
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    return dict(os.environ, MINIGEN_CACHE=str(tmp_path_factory.mktemp("cache")), WANDB_MODE="disabled",
+                OMP_NUM_THREADS="1", MICRO_PRESET=json.dumps(MICRO))
+
+
+def pretrain(out, env, *extra, kill_at=0):
+    argv = [sys.executable, "-c", RUNNER, "pretrain", "--preset", "micro-staged", "--out", str(out),
+            "--wandb", "disabled", *extra]
+    return subprocess.run(argv, env=dict(env, KILL_AT=str(kill_at)), capture_output=True, text=True,
+                          timeout=300)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, env):
+    out = tmp_path_factory.mktemp("staged") / "reference"
+    proc = pretrain(out, env)
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def records(run_dir):
+    return [json.loads(line) for line in (Path(run_dir) / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_stages_run_in_order_with_their_own_schedule(reference):
+    recs = records(reference)
+    assert [r["step"] for r in recs] == list(range(1, 13))
+    lr = [r["lr"] for r in recs]
+    # stage 1: warmup 2 to 1e-2; stage 2 restarts its warmup (3 steps) towards its own peak 5e-3
+    assert lr[0] == pytest.approx(5e-3) and lr[1] == pytest.approx(1e-2)
+    assert lr[6] == pytest.approx(5e-3 / 3) and lr[8] == pytest.approx(5e-3)
+    assert "probe_reversal" in recs[5] and "probe_reversal" in recs[11]  # each stage ends with a probe
+    config = json.loads((reference / "config.json").read_text())
+    assert config["train"]["steps"] == 12 and config["stages"] == MICRO["stages"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kill_at", [7, 10])  # resumed from step 6 (a stage boundary) or 8 (inside stage 2)
+def test_killed_and_resumed_staged_run_is_bitwise_identical(reference, tmp_path, env, kill_at):
+    out = tmp_path / "killed"
+    assert pretrain(out, env, kill_at=kill_at).returncode == -9
+    proc = pretrain(out, env, "--resume")
+    assert proc.returncode == 0, proc.stderr
+    want, got = load_file(reference / "model.safetensors"), load_file(out / "model.safetensors")
+    assert all(torch.equal(want[name], got[name]) for name in want)
+    assert [r["loss"] for r in records(out)] == [r["loss"] for r in records(reference)]
+
+
+def test_stage_configs_layer_each_stage_on_the_run():
+    cfg = get_preset("tiny-roles")
+    plan = stage_configs(cfg)
+    assert [begin for begin, _ in plan] == [0, 750, 1500, 2500, 3500] and cfg.train.steps == 4500
+    first, last = plan[0][1], plan[-1][1]
+    assert (first.data.roles_mode, first.data.roles_confusers, first.data.seed) == ("flip", 0.8, 0)
+    assert (last.data.roles_mode, last.data.repeats_max, last.data.seed) == ("mix", 6, 11)
+    assert last.train.warmup == 50 and last.train.lr == first.train.lr == 1e-3
+    assert all(not stage.stages for _, stage in plan)
+    icl = stage_configs(get_preset("tiny-icl"))  # tiny-roles' stages, then syllogisms, then both
+    assert [(b, c.to_dict()) for b, c in icl[:5]] == [(b, c.to_dict()) for b, c in plan]
+    assert [(c.data.w_icl_roles, c.data.w_icl_syllogism) for _, c in icl[5:]] == [(0.0, 1.0), (0.5, 0.5)]
+    assert stage_configs(get_preset("tiny")) == [(0, get_preset("tiny"))]
+
+
+def test_staged_presets_refuse_what_would_silently_lose(monkeypatch):
+    with pytest.raises(UserError, match="stages set it"):
+        apply_overrides(get_preset("tiny-roles"), ["data.seed=3"])
+    with pytest.raises(UserError, match="stages"):
+        resolve_config("tiny-roles", 100, [])
+    assert apply_overrides(get_preset("tiny-roles"), ["train.num_threads=1"]).train.num_threads == 1
+    monkeypatch.setitem(PRESETS, "bad", {"stages": [dict(steps=5, set={"model.n_layer": 2})]})
+    with pytest.raises(UserError, match="model.n_layer"):
+        get_preset("bad")
