@@ -11,7 +11,8 @@ flips every comparative; on restatements only, it copies; on both at once (the c
           so only a head that finds the word in the right role answers.
   phase2  continue a checkpoint on questions of both directions (`--same-share`, no confusers), with
           `--more-share` of the documents stating only "more" facts (their answer follows from the
-          word's role alone), optionally in the corpus's templates / prefixes and with facts repeated.
+          word's role alone), optionally in the corpus's templates / prefixes and with facts repeated,
+          and with `--syllogism-share` of the corpus's in-context syllogism documents.
   roles   copy / flip accuracy of checkpoints on fresh canonical documents over evaluation words:
           plain, with confusers, and with every fact saying "more" (300 documents each).
 
@@ -58,9 +59,11 @@ def phase1(out: Path = typer.Option(...), mode: str = "flip", cross: float = 0.8
 def phase2(init: Path = typer.Option(...), out: Path = typer.Option(...), steps: int = 1000,
            same_share: float = 0.5, lr: float | None = None, min_lr: float | None = None,
            more_share: float = 0.0, canonical_share: float | None = None, prefix_prob: float | None = None,
-           repeats_max: int = 0, syllogism_share: float = 0.0, seed: int = 11):
+           repeats_max: int = 0, syllogism_share: float = 0.0, seed: int = 11, dense: bool = False):
     """Continue a checkpoint (fresh optimizer, warmup 50, cosine) on questions of both directions, and
-    with --syllogism-share that share of the corpus's in-context syllogism documents."""
+    with --syllogism-share that share of the corpus's in-context syllogism documents. --dense: the dense
+    corpus (no other document types, 2-3 facts per document), as the curriculum's checkpoints already
+    have, for continuing another run, e.g. the tiny default."""
     from minigen import checkpoint as ckpt
     from minigen.model import load_run
     from minigen.pretrain import RowStream
@@ -72,6 +75,10 @@ def phase2(init: Path = typer.Option(...), out: Path = typer.Option(...), steps:
     cfg.data.w_icl_syllogism = syllogism_share
     cfg.data.roles_mode, cfg.data.roles_confusers, cfg.data.roles_more_share = "mix", 0.0, more_share
     cfg.data.seed, cfg.data.same_share = seed, same_share  # default 11: a stream phase 1 never saw
+    if dense:
+        for name in ("w_icl_other", "w_icl_people", "w_facts", "w_rewrite", "w_inference", "w_qa"):
+            setattr(cfg.data, name, 0.0)
+        cfg.data.facts_min, cfg.data.facts_max = 2, 3
     cfg.train.steps, cfg.train.warmup = steps, 50
     if canonical_share is not None:  # the fact lines' templates and prefixes (corpus defaults .5, .4)
         cfg.data.canonical_share = canonical_share

@@ -32,7 +32,8 @@ def _register_subapps() -> None:
 
 @app.command()
 def pretrain(
-    preset: str = typer.Option("tiny", help="Preset name from the scaling ladder (see README)."),
+    preset: str = typer.Option("tiny", help="Preset: tiny, tiny-roles, tiny-icl (curricula on the tiny "
+                               "shape), mini, small, medium, large, xl (README, Presets)."),
     out: Optional[Path] = typer.Option(None, help="Run directory (default: runs/PRESET)."),
     steps: Optional[int] = typer.Option(None, help="Override the preset's number of optimizer steps."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in OUT exactly where it stopped."),
