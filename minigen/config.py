@@ -115,8 +115,9 @@ class RunConfig:
 
 
 # The scaling ladder. Each rung fully specifies shape, context, batch, LR and steps; anything not
-# listed keeps the dataclass default. `tiny` is tuned to reach the in-context probe targets on a
-# 2-core CPU in under 10 minutes (see README); the GPU rungs follow the usual GPT-style scaling.
+# listed keeps the dataclass default. `tiny` is the CPU default (about 10 minutes on 2 cores; it does not
+# reach the in-context probe targets yet, see README); `tiny-roles` and `tiny-icl` are curricula on its
+# shape; the GPU rungs follow the usual GPT-style scaling.
 # tiny-roles' stages after the first: a stream the first never saw, a short warmup; templates and prefixes
 _LATER = {"data.seed": 11, "train.warmup": 50}
 _TEMPLATES = {"data.roles_more_share": 0.5, "data.canonical_share": 0.5, "data.prefix_prob": 0.4}
@@ -286,7 +287,6 @@ def _copy(cfg: RunConfig) -> RunConfig:
     """A copy whose sections are new objects (dataclasses.replace re-runs each section's __post_init__
     checks on the current values)."""
     return RunConfig(**{s: dataclasses.replace(getattr(cfg, s)) for s in SECTIONS}, stages=list(cfg.stages))
-
 
 
 def apply_overrides(cfg: RunConfig, overrides: list[str]) -> RunConfig:
