@@ -50,7 +50,8 @@ def best_of(fn, repeats: int) -> float:
 
 def icl_without_reuse(setup: EvalSetup, seed: int) -> None:
     """The same contexts, but each option re-encodes its whole context (no KV cache reuse)."""
-    plan = build_contexts(setup.documents, setup.items, setup.tokenizer, setup.seq_len, seed)
+    plan = build_contexts(setup.documents, setup.items, setup.tokenizer, setup.seq_len, seed,
+                          restatements=setup.options.icl.restatements)
     prefixes, continuations = [], []
     for ctx in plan.contexts:
         for item in ctx.items:
@@ -69,6 +70,8 @@ def main() -> None:
     ap.add_argument("--dataset", default="syllogism")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (as `minigen compare`: 1)")
+    ap.add_argument("--restatements", type=int, default=None,
+                    help="icl.restatements (default: compare's default; 0: every restatement of a fact)")
     ap.add_argument("--compare", action="store_true", help="also time `minigen compare --split syllogism`")
     args = ap.parse_args()
     if args.threads > 0:
@@ -85,12 +88,15 @@ def main() -> None:
     ds = load_dataset(args.dataset, lexicon_seed=cfg.data.lexicon_seed)
     items = list(ds.test)
     setup = EvalSetup(model, tokenizer, list(ds.train), items, seq_len=cfg.model.seq_len)
+    if args.restatements is not None:
+        setup.options.icl.restatements = args.restatements
     n = len(items)
     params = sum(p.numel() for p in model.parameters()) / 1e6
     print(f"{args.dataset}: {n} items x {len(items[0].options)} options, {len(ds.train)} training docs; "
           f"model {params:.2f}M params, context {cfg.model.seq_len}, {torch.get_num_threads()} threads")
     info = icl(setup, seed=0).info
-    print(f"icl contexts: {info['contexts']} (all documents: {info['all_documents']}), "
+    print(f"icl contexts: {info['contexts']} (all documents: {info['all_documents']}; restatements "
+          f"{info['restatements']}), "
           f"{info['context_tokens_mean']:.0f} tokens and {info['docs_per_context_mean']:.1f} docs on average")
     ft_s = best_of(lambda: score_items(model, tokenizer, items), args.repeats)
     icl_s = best_of(lambda: icl(setup, seed=0), args.repeats)

@@ -56,8 +56,8 @@ def compare(
     set_: list[str] = typer.Option(
         [], "--set", help="Override a compare option: --set ft.lr=1e-4. Keys: ft.lr, ft.steps (0: auto), "
         "ft.epochs, ft.batch_size, ft.warmup, ft.sentences (none|independent|cumulative), ft.save, "
-        "icl.max_tokens, data.size, data.seed, eval.batch_size, eval.bootstrap, eval.same_direction, "
-        "eval.threads."),
+        "icl.max_tokens, icl.restatements, data.size, data.seed, eval.batch_size, eval.bootstrap, "
+        "eval.same_direction, eval.threads."),
     wandb: str = typer.Option("offline", help="W&B mode: online, offline or disabled."),
 ) -> None:
     """Compare base / ICL / finetuning (and augmented finetuning) on one dataset."""

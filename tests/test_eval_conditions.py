@@ -84,6 +84,28 @@ def test_items_needing_too_much_are_truncated_and_counted():
     assert all(len(c.tokens) <= 200 for c in plan.contexts)
 
 
+
+def test_restatements_keep_k_of_each_fact_and_share_contexts():
+    """Documents restating one fact (doc_groups): a sampled context needs `restatements` of them, drawn
+    per seed; 0 keeps all. Fewer restatements let more facts, and so more items, share a context."""
+    tok = GreedyTokenizer()
+    docs, items = dataset(120, docs_per_item=6, n_items=20)
+    for k, item in enumerate(items):  # item k's six documents all state one fact
+        item.meta["doc_ids"] = [docs[6 * k + j].id for j in range(6)]
+        item.meta["doc_groups"] = [list(item.meta["doc_ids"])]
+    plans = {r: build_contexts(docs, items, tok, max_tokens=300, seed=0, restatements=r) for r in (0, 2)}
+    assert plans[0].truncated == plans[2].truncated == 0
+    for r, plan in plans.items():
+        for ctx in plan.contexts:
+            for item in ctx.items:
+                held = len(set(item.meta["doc_ids"]) & set(ctx.doc_ids))
+                assert held == 6 if r == 0 else held >= 2
+    assert len(plans[2].contexts) < len(plans[0].contexts)
+    draws = [frozenset(i for c in build_contexts(docs, items, tok, 300, seed=s, restatements=2).contexts
+                       if items[0] in c.items for i in c.doc_ids if i in items[0].meta["doc_ids"])
+             for s in range(4)]
+    assert len(set(draws)) > 1  # the seed draws which restatements
+
 PEOPLE = [("Femp Glon", "dax wug"), ("Yomp Troff", "zorp kibe"), ("Gruds Blick", "sneb plim"),
           ("Drell Vusk", "tand frob"), ("Quib Horn", "jist melk"), ("Snab Prock", "wimp curd")]
 

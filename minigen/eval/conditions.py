@@ -55,7 +55,8 @@ def base(setup: EvalSetup, seed: int) -> ConditionResult:
 def icl(setup: EvalSetup, seed: int) -> ConditionResult:
     """Training documents in the context (all, or a sample holding every needed one), then the prompt."""
     max_tokens = setup.options.icl.max_tokens or setup.seq_len
-    plan = build_contexts(setup.documents, setup.items, setup.tokenizer, max_tokens, seed)
+    plan = build_contexts(setup.documents, setup.items, setup.tokenizer, max_tokens, seed,
+                          restatements=setup.options.icl.restatements)
     start = time.perf_counter()
     by_id: dict[str, ItemScore] = {}
     for ctx in plan.contexts:
@@ -63,7 +64,8 @@ def icl(setup: EvalSetup, seed: int) -> ConditionResult:
         scored = score_items_in_context(setup.model, setup.tokenizer, ctx.tokens, ctx.items,
                                         batch_size=setup.options.eval.batch_size)
         by_id.update((s.item_id, s) for s in scored)
-    info = {"score_s": time.perf_counter() - start, "max_tokens": max_tokens, **plan.summary()}
+    info = {"score_s": time.perf_counter() - start, "max_tokens": max_tokens,
+            "restatements": setup.options.icl.restatements, **plan.summary()}
     if plan.unbalanced:  # accuracy where the context does not favour the answer (see contexts.py)
         balanced: dict[str, list[bool]] = {}
         for s in by_id.values():

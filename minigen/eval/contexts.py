@@ -6,8 +6,15 @@ Layout (shared with the corpus's in-context documents and the pretraining probe)
 When every training document fits in the model's context (leaving room for the longest
 prompt + option), every item is scored after all of them, in an order shuffled per seed: one
 context, encoded once for all items. Otherwise each context is a documented sample:
+0. an item needs its documents (item.meta["doc_ids"]), except that of documents restating one fact
+   (item.meta["doc_groups"]: a reversal fact's 10 articles, a person's 30 documents) it needs
+   `restatements` of them, drawn per seed (0: all; fewer when the distractors' documents, below,
+   would not fit beside them). With all 10 of its articles a reversal fact fills a tiny model's
+   context alone: every context would be one fact and its restatements, and ICL would cost ~9x the
+   per-item time of FT scoring. With 3, a context holds several facts, more like the paper's
+   context (the whole dataset), and one encoding serves all their items;
 1. test items (those needing the same documents kept together) are taken in a seeded random order
-   and packed greedily into groups whose needed documents (item.meta["doc_ids"]) fit the budget;
+   and packed greedily into groups whose needed documents fit the budget;
 2. each group's context holds every document its items need, then random other training documents
    until the budget is full; the order of the documents is shuffled per seed.
 So every item sees all the documents it needs plus random others (here partly the documents other
@@ -176,7 +183,17 @@ def _fit_balanced(needed: list[str], pairs, mentions: _Mentions, cost: dict, bud
     return needed, True  # cut below as before
 
 
-def build_contexts(documents: list, items: list, tokenizer, max_tokens: int, seed: int) -> ContextPlan:
+def _restated(needed_ids: tuple[str, ...], item, restatements: int, rng: random.Random) -> list[str]:
+    """The needed documents, with `restatements` of each group restating one fact (0: all)."""
+    dropped: set[str] = set()
+    for group in item.meta.get("doc_groups", []) if restatements else []:
+        if len(group) > restatements:
+            dropped.update(set(group) - set(rng.sample(list(group), restatements)))
+    return [i for i in needed_ids if i not in dropped]
+
+
+def build_contexts(documents: list, items: list, tokenizer, max_tokens: int, seed: int,
+                   restatements: int = 0) -> ContextPlan:
     """Plan the ICL contexts of `items` over `documents` within `max_tokens` (see the module doc)."""
     assert documents and items
     rng = random.Random(seed)
@@ -209,7 +226,12 @@ def build_contexts(documents: list, items: list, tokenizer, max_tokens: int, see
     mentions = _Mentions(documents)
     for needed_ids, unit in order:
         pairs = _pairs(unit, mentions)
-        needed, dropped = _fit_balanced(list(needed_ids), pairs, mentions, cost, budget, rng)
+        # Fewer restatements when the distractors' documents do not fit beside them.
+        for k in range(restatements, 0, -1) if restatements and unit[0].meta.get("doc_groups") else [0]:
+            needed, dropped = _fit_balanced(_restated(needed_ids, unit[0], k, rng), pairs, mentions, cost,
+                                            budget, rng)
+            if not _leaks(needed, pairs, mentions):
+                break
         overflow = sum(cost[i] for i in needed) > budget
         if dropped or overflow:
             truncated += len(unit)
@@ -241,7 +263,8 @@ def build_contexts(documents: list, items: list, tokenizer, max_tokens: int, see
         used = sum(cost[i] for i in chosen)
         taken = set(chosen)
         # Fillers mention no option: the balance stays.
-        others = [i for i in all_ids if i not in taken and not _mentions_any([i], g_pairs, mentions)]
+        others = [i for i in all_ids
+                  if i not in taken and not (g_pairs and _mentions_any([i], g_pairs, mentions))]
         rng.shuffle(others)
         fillers = []
         for i in others:

@@ -52,10 +52,15 @@ class FTOptions:
 @dataclass
 class ICLOptions:
     max_tokens: int = 0  # context budget in tokens (documents + prompt + option); 0: the model's seq_len
+    # In a sampled context, how many of the documents restating one fact an item needs (0: all of
+    # them; see minigen/eval/contexts.py). Unused when every training document fits.
+    restatements: int = 3
 
     def __post_init__(self) -> None:
         if self.max_tokens < 0:
             raise UserError(f"icl.max_tokens={self.max_tokens} must be >= 0 (0: the model's context length)")
+        if self.restatements < 0:
+            raise UserError(f"icl.restatements={self.restatements} must be >= 0 (0: every restatement)")
 
 
 @dataclass

@@ -26,7 +26,9 @@ class Document:
 class TestItem:
     """A multiple-choice item: options are scored as continuations of `prompt`.
 
-    meta["doc_ids"]: the training documents the item needs; meta["valid"]: per option, whether it
+    meta["doc_ids"]: the training documents the item needs; meta["doc_groups"] (optional): those of
+    them that restate one fact, one list per fact (a sampled ICL context may keep a few of each, see
+    `minigen.eval.contexts`); meta["valid"]: per option, whether it
     follows from them (by the logic engine); meta["accepted"] (optional): the options counted as
     right, when several state the answer ("No glon are femp" = "No femp are glon"); plus the item's
     logical forms.

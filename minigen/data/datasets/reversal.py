@@ -33,6 +33,7 @@ def _item(item_id: str, split: str, fact: Compare, correct: Compare, wrong: Comp
         id=item_id, split=split, prompt=prompt, options=options, answer=answer,
         meta={
             "doc_ids": doc_ids,
+            "doc_groups": [doc_ids],  # the ARTICLES all state the one fact
             "valid": [knowledge.follows(forms[i]) for i in order],
             "fact": to_list(fact),
             "option_forms": [to_list(forms[i]) for i in order],

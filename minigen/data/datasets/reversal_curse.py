@@ -78,6 +78,7 @@ def build(seed: int = 0, lexicon_seed: int = 0, size=None) -> Dataset:
                     answer=answer,
                     meta={
                         "doc_ids": doc_ids,
+                        "doc_groups": [doc_ids],  # every one of them states the person's description
                         "valid": [knowledge.follows(forms[j]) for j in order],
                         "subset": subset,
                         "direction": direction,
