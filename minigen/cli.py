@@ -57,7 +57,7 @@ def compare(
         [], "--set", help="Override a compare option: --set ft.lr=1e-4. Keys: ft.lr, ft.steps (0: auto), "
         "ft.epochs, ft.batch_size, ft.warmup, ft.sentences (none|independent|cumulative), ft.save, "
         "icl.max_tokens, icl.restatements, data.size, data.seed, eval.batch_size, eval.bootstrap, "
-        "eval.same_direction, eval.threads."),
+        "eval.same_direction, eval.threads, eval.workers."),
     wandb: str = typer.Option("offline", help="W&B mode: online, offline or disabled."),
 ) -> None:
     """Compare base / ICL / finetuning (and augmented finetuning) on one dataset."""

@@ -9,7 +9,10 @@ results.json, scores.jsonl (every item's option scores), compare.png, and logs t
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import torch
@@ -127,10 +130,9 @@ def evaluate_dataset(name, model, tokenizer, cfg, conditions: dict, seeds, optio
     splits = list(dict.fromkeys(item.split for item in items))
     for cond, run_condition in conditions.items():
         runs, infos = {}, {}
-        for seed in range(1 if cond in DETERMINISTIC else seeds):
-            start = time.perf_counter()
-            res = run_condition(setup, seed)
-            runs[seed], infos[seed] = res.scores, {**res.info, "wall_s": time.perf_counter() - start}
+        for seed, res, wall_s in run_seeds(cond, run_condition, setup,
+                                           range(1 if cond in DETERMINISTIC else seeds)):
+            runs[seed], infos[seed] = res.scores, {**res.info, "wall_s": wall_s}
             for s in res.scores:
                 scores_file.write(json.dumps({"dataset": name, "condition": cond, "seed": seed,
                                               **s.to_dict()}) + "\n")
@@ -140,6 +142,42 @@ def evaluate_dataset(name, model, tokenizer, cfg, conditions: dict, seeds, optio
     result["test_splits"] = splits
     result["chance"] = {s: by_split[s]["chance"] for s in splits}
     return result
+
+
+PARALLEL = ("ft",)  # conditions whose seeds may run in separate processes (each writes only its own files)
+_WORKER: tuple | None = None  # (condition, setup) inherited by forked workers
+
+
+def _run_seed(seed: int, threads: int):
+    cond, setup = _WORKER
+    torch.set_num_threads(threads)
+    start = time.perf_counter()
+    res = cond(setup, seed)
+    return seed, res, time.perf_counter() - start
+
+
+def run_seeds(cond: str, run_condition, setup: EvalSetup, seeds):
+    """Yield (seed, ConditionResult, wall seconds) in seed order. On a CPU, `ft`'s seeds run in
+    eval.workers forked processes (0: one per seed, up to the cores there are); each seed's result
+    does not depend on where it ran (its own seed, the same thread count)."""
+    global _WORKER
+    seeds, opts = list(seeds), setup.options.eval
+    threads = opts.threads or torch.get_num_threads()
+    workers = opts.workers or len(os.sched_getaffinity(0)) // threads
+    workers = min(workers, len(seeds))
+    on_cpu = next(setup.model.parameters()).device.type == "cpu"
+    if workers < 2 or not on_cpu or cond not in PARALLEL:
+        for seed in seeds:
+            start = time.perf_counter()
+            res = run_condition(setup, seed)
+            yield seed, res, time.perf_counter() - start
+        return
+    _WORKER = (run_condition, setup)
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            yield from pool.map(_run_seed, seeds, [threads] * len(seeds))
+    finally:
+        _WORKER = None
 
 
 def format_table(results: dict) -> str:

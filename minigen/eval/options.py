@@ -94,6 +94,14 @@ class EvalOptions:
     # CPU threads for torch; 0: torch's default. One by default: a ~1M-parameter model's matrices are
     # too small to split, and on a shared 2-core CPU two spinning threads ran finetuning 30x slower.
     threads: int = 1
+    # Processes that finetune the `ft` seeds side by side on a CPU (each with `threads` threads);
+    # 0: as many as the seeds and the CPU's cores allow. The scores are those of one process.
+    workers: int = 0
+
+    def __post_init__(self) -> None:
+        if self.workers < 0 or self.threads < 0:
+            raise UserError(f"need eval.workers >= 0 and eval.threads >= 0 (0: automatic); "
+                            f"got {self.workers}, {self.threads}")
 
 
 @dataclass
