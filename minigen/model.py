@@ -185,10 +185,13 @@ class Transformer(nn.Module):
         table = self._rope_table(max(int(positions.max()) + 1, self.cfg.seq_len), positions.device)
         return table[positions][:, :, None]
 
-    def forward(self, idx, targets=None, *, segment_ids=None, cache: KVCache | None = None, positions=None):
+    def forward(self, idx, targets=None, *, segment_ids=None, cache: KVCache | None = None, positions=None,
+                attn_mask=None):
         """idx (B, T). segment_ids (B, T): tokens attend only within their own segment (packed docs).
         With a cache, idx continues the cached tokens (its segment ids are appended to the cache's).
-        positions (B or 1, T): RoPE positions (default: cache length + arange(T))."""
+        positions (B or 1, T): RoPE positions (default: cache length + arange(T)). attn_mask (B or 1,
+        1, T, cache length + T), boolean: who sees whom, in place of the causal / segment mask (the
+        triton backend then gives way to sdpa)."""
         b, t = idx.shape
         start = cache.length if cache is not None else 0
         seg_q = seg_k = segment_ids
@@ -202,8 +205,10 @@ class Transformer(nn.Module):
             cache.segments = seg_k
         rope = self._rope(start, t, positions)
         backend = resolve_backend(self.cfg.attn_backend, idx.device)
-        mask = None  # built once per forward; None = plain causal (sdpa's is_causal)
-        if backend != "triton" and (seg_k is not None or start > 0):
+        mask = attn_mask  # built once per forward; None = plain causal (sdpa's is_causal)
+        if attn_mask is not None:
+            backend = "sdpa" if backend == "triton" else backend
+        elif backend != "triton" and (seg_k is not None or start > 0):
             mask = attention_mask(t, start + t, seg_q, seg_k, idx.device)
         x = self.embed(idx)
         for block in self.blocks:
@@ -237,28 +242,41 @@ class Transformer(nn.Module):
         return out
 
     @torch.no_grad()
-    def score_shared(self, context: list[int], continuations: list[list[int]]) -> list[list[float]]:
-        """Per-token log-probabilities of every continuation after one shared context; the context is
-        encoded once and its KV cache expanded across the batch of continuations."""
+    def score_shared(self, context: list[int], continuations: list[list[int]], batch_tokens: int = 2048
+                     ) -> list[list[float]]:
+        """Per-token log-probabilities of every continuation after one shared context. The context is
+        encoded once; the continuations then run packed in one row (up to `batch_tokens` per forward),
+        each seeing the whole context and its own earlier tokens, from the position after the context:
+        no copy of the context's keys per continuation."""
         assert len(context) > 0
         dev = self._device()
-        cache = KVCache(self.cfg.n_layer)
-        last = self(torch.tensor([context], device=dev), cache=cache)[0][:, -1].float().log_softmax(-1)
-        conts = [c for c in continuations if c]
+        shared = KVCache(self.cfg.n_layer)
+        last = self(torch.tensor([context], device=dev), cache=shared)[0][0, -1].float().log_softmax(-1)
         out: list[list[float]] = [[] for _ in continuations]
-        if not conts:
-            return out
-        width = max(len(c) for c in conts)
-        idx = torch.zeros(len(conts), width, dtype=torch.long, device=dev)
-        for i, c in enumerate(conts):
-            idx[i, : len(c)] = torch.tensor(c)
-        logp = self(idx, cache=cache.expand(len(conts)))[0].float().log_softmax(-1)
-        logp = torch.cat([last.expand(len(conts), -1)[:, None], logp[:, :-1]], dim=1)
-        tok = logp.gather(-1, idx[..., None])[..., 0].tolist()
-        rows = iter(tok)
-        for j, c in enumerate(continuations):
-            if c:
-                out[j] = next(rows)[: len(c)]
+        todo = [j for j, c in enumerate(continuations) if c]
+        while todo:
+            chunk, width = [], 0
+            while todo and (not chunk or width + len(continuations[todo[0]]) <= batch_tokens):
+                chunk.append(todo.pop(0))
+                width += len(continuations[chunk[-1]])
+            flat = [tok for j in chunk for tok in continuations[j]]
+            seg = torch.tensor([k for k, j in enumerate(chunk) for _ in continuations[j]], device=dev)
+            offset = torch.tensor([i for j in chunk for i in range(len(continuations[j]))], device=dev)
+            own = (seg[:, None] == seg[None, :]) & (offset[:, None] >= offset[None, :])
+            mask = torch.cat([own.new_ones(len(flat), len(context)), own], dim=1)[None, None]
+            cache = KVCache(self.cfg.n_layer)  # the context's keys, extended by this chunk only
+            cache.keys, cache.values = list(shared.keys), list(shared.values)
+            idx = torch.tensor([flat], device=dev)
+            logp = self(idx, cache=cache, positions=(len(context) + offset)[None], attn_mask=mask)[0][0]
+            logp = logp.float().log_softmax(-1)
+            # Token i of a continuation is predicted by its token i-1, its first token by the context.
+            starts = offset == 0
+            prev = torch.where(starts, 0, torch.arange(len(flat), device=dev) - 1)
+            tok = torch.where(starts, last[idx[0]], logp[prev, idx[0]]).tolist()
+            k = 0
+            for j in chunk:
+                out[j] = tok[k: k + len(continuations[j])]
+                k += len(continuations[j])
         return out
 
     @torch.no_grad()

@@ -38,11 +38,14 @@ def test_score_equals_hand_computed_log_softmax():
         assert g == pytest.approx(want, abs=1e-5)
 
 
-def test_score_shared_equals_score():
-    model = tiny()
+@pytest.mark.parametrize("backend, batch_tokens", [("sdpa", 2048), ("eager", 2048), ("sdpa", 3)])
+def test_score_shared_equals_score(backend, batch_tokens):
+    """Continuations packed in one row after the cached context (in chunks of `batch_tokens`) score as
+    each one alone after the context."""
+    model = tiny(backend)
     context = [1, 8, 3, 9, 4]
     conts = [[5], [6, 7, 8], [], [10, 11]]
-    shared = model.score_shared(context, conts)
+    shared = model.score_shared(context, conts, batch_tokens=batch_tokens)
     assert [len(s) for s in shared] == [len(c) for c in conts]
     assert [sum(s) for s in shared] == pytest.approx(model.score([context] * 4, conts), abs=1e-5)
 

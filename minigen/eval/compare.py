@@ -158,12 +158,13 @@ def _run_seed(seed: int, threads: int):
 
 def run_seeds(cond: str, run_condition, setup: EvalSetup, seeds):
     """Yield (seed, ConditionResult, wall seconds) in seed order. On a CPU, `ft`'s seeds run in
-    eval.workers forked processes (0: one per seed, up to the cores there are); each seed's result
+    eval.workers forked processes (0: one per seed, up to two per core); each seed's result
     does not depend on where it ran (its own seed, the same thread count)."""
     global _WORKER
     seeds, opts = list(seeds), setup.options.eval
     threads = opts.threads or torch.get_num_threads()
-    workers = opts.workers or len(os.sched_getaffinity(0)) // threads
+    # Up to two per core: three seeds on two cores then take 1.5 finetuning times, not 2.
+    workers = opts.workers or 2 * len(os.sched_getaffinity(0)) // threads
     workers = min(workers, len(seeds))
     on_cpu = next(setup.model.parameters()).device.type == "cpu"
     if workers < 2 or not on_cpu or cond not in PARALLEL:

@@ -95,7 +95,7 @@ class EvalOptions:
     # too small to split, and on a shared 2-core CPU two spinning threads ran finetuning 30x slower.
     threads: int = 1
     # Processes that finetune the `ft` seeds side by side on a CPU (each with `threads` threads);
-    # 0: as many as the seeds and the CPU's cores allow. The scores are those of one process.
+    # 0: one per seed, up to two per core. The scores are those of one process.
     workers: int = 0
 
     def __post_init__(self) -> None:
