@@ -35,7 +35,8 @@ def pretrain(
     preset: str = typer.Option("tiny", help="Preset: tiny, tiny-roles, tiny-icl (curricula on the tiny "
                                "shape), mini, small, medium, large, xl (README, Presets)."),
     out: Optional[Path] = typer.Option(None, help="Run directory (default: runs/PRESET)."),
-    steps: Optional[int] = typer.Option(None, help="Override the preset's number of optimizer steps."),
+    steps: Optional[int] = typer.Option(None, help="Override the preset's number of optimizer steps (a "
+                                        "curriculum's stages keep their shares)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in OUT exactly where it stopped."),
     set_: list[str] = typer.Option([], "--set", help="Override any config field: --set train.lr=1e-3."),
     wandb: str = typer.Option("offline", help="W&B mode: online, offline or disabled."),

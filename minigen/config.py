@@ -226,6 +226,20 @@ def get_preset(name: str) -> RunConfig:
     return cfg
 
 
+def scale_stages(stages: list, steps: int) -> list:
+    """The same curriculum in `steps` steps: each stage keeps its share of the run (at least one step)."""
+    if steps < len(stages):
+        raise UserError(f"--steps {steps}: this preset runs {len(stages)} stages and needs at least "
+                        f"{len(stages)} steps")
+    total, cum, done, out = sum(int(st["steps"]) for st in stages), 0, 0, []
+    for i, stage in enumerate(stages):
+        cum += int(stage["steps"])
+        end = min(max(round(steps * cum / total), done + 1), steps - (len(stages) - 1 - i))
+        out.append(dict(stage, steps=end - done, set=dict(stage.get("set", {}))))
+        done = end
+    return out
+
+
 def stage_configs(cfg: RunConfig) -> list[tuple[int, RunConfig]]:
     """(first step, config) of each stage of a run: the run's config with the stage's settings on top and
     train.steps = the stage's steps. A run without stages is one stage, (0, cfg)."""
@@ -300,6 +314,9 @@ def apply_overrides(cfg: RunConfig, overrides: list[str]) -> RunConfig:
         key, eq, text = item.partition("=")
         if not eq:
             raise UserError(f"--set {item!r}: expected KEY=VALUE, e.g. --set train.lr=1e-3")
+        if key.strip() == "train.steps" and cfg.stages:
+            raise UserError("--set train.steps: this preset runs in stages; use --steps N, which gives each "
+                            "stage its share of N")
         if key.strip() in staged:
             raise UserError(f"--set {key.strip()}: this preset's stages set it; change it in the preset's "
                             "stages (minigen/config.py) or use a preset without stages")

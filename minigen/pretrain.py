@@ -17,7 +17,7 @@ import torch
 import torch.distributed as dist
 
 from minigen import checkpoint as ckpt
-from minigen.config import RunConfig, apply_overrides, get_preset, stage_configs
+from minigen.config import RunConfig, apply_overrides, get_preset, scale_stages, stage_configs
 from minigen.errors import UserError
 from minigen.parallel import load_full_state, shard
 from minigen.tracking import WANDB_MODES, ConsoleProgress, make_logger
@@ -43,11 +43,10 @@ def barrier() -> None:
 def resolve_config(preset: str, steps: int | None, overrides: list[str]) -> RunConfig:
     cfg = apply_overrides(get_preset(preset), overrides)
     if steps is not None:
-        if cfg.stages:
-            raise UserError(f"--steps: preset {preset!r} runs in stages of "
-                            f"{' + '.join(str(st['steps']) for st in cfg.stages)} steps; leave --steps out")
         if steps < 1:
             raise UserError(f"--steps {steps}: must be a positive number of optimizer steps")
+        if cfg.stages:  # the curriculum, each stage scaled to its share of the steps
+            cfg.stages = scale_stages(cfg.stages, steps)
         cfg.train.steps = steps
     return cfg
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from minigen.config import PRESETS, apply_overrides, get_preset, stage_configs
+from minigen.config import PRESETS, apply_overrides, get_preset, scale_stages, stage_configs
 from minigen.errors import UserError
 from minigen.pretrain import resolve_config
 
@@ -106,11 +106,27 @@ def test_stage_configs_layer_each_stage_on_the_run():
     assert stage_configs(get_preset("tiny")) == [(0, get_preset("tiny"))]
 
 
+def test_steps_scale_a_curriculum_stage_by_stage():
+    """--steps N on a staged preset: each stage keeps its share of N, at least one step each."""
+    stages = get_preset("tiny-roles").stages
+    for n in (5, 7, 100, 451, 9000):
+        scaled = resolve_config("tiny-roles", n, []).stages
+        steps = [st["steps"] for st in scaled]
+        assert sum(steps) == n and min(steps) >= 1
+        assert [st["set"] for st in scaled] == [st["set"] for st in stages]
+        total = sum(st["steps"] for st in stages)
+        assert all(abs(k - n * st["steps"] / total) <= 1 for k, st in zip(steps, stages, strict=True))
+    assert resolve_config("tiny-roles", 100, []).train.steps == 100
+    assert [st["steps"] for st in scale_stages([dict(steps=1), dict(steps=1000)], 2)] == [1, 1]
+
+
 def test_staged_presets_refuse_what_would_silently_lose(monkeypatch):
     with pytest.raises(UserError, match="stages set it"):
         apply_overrides(get_preset("tiny-roles"), ["data.seed=3"])
-    with pytest.raises(UserError, match="stages"):
-        resolve_config("tiny-roles", 100, [])
+    with pytest.raises(UserError, match="use --steps"):
+        apply_overrides(get_preset("tiny-roles"), ["train.steps=100"])
+    with pytest.raises(UserError, match="at least 5 steps"):
+        resolve_config("tiny-roles", 4, [])
     assert apply_overrides(get_preset("tiny-roles"), ["train.num_threads=1"]).train.num_threads == 1
     monkeypatch.setitem(PRESETS, "bad", {"stages": [dict(steps=5, set={"model.n_layer": 2})]})
     with pytest.raises(UserError, match="model.n_layer"):
