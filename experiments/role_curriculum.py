@@ -52,7 +52,7 @@ def phase1(out: Path = typer.Option(...), mode: str = "flip", cross: float = 0.8
                  f"data.prefix_prob={prefix_prob}", f"data.repeats_max={repeats_max}",
                  f"data.roles_mode={mode}", f"data.roles_confusers={cross}",
                  f"data.roles_more_share={more_share}"]
-    run_pretrain("tiny", out, steps, overrides=overrides, wandb_mode="disabled")
+    run_pretrain("tiny-mixed", out, steps, overrides=overrides, wandb_mode="disabled")
 
 
 @app.command()

@@ -32,8 +32,8 @@ def _register_subapps() -> None:
 
 @app.command()
 def pretrain(
-    preset: str = typer.Option("tiny", help="Preset: tiny, tiny-roles, tiny-icl (curricula on the tiny "
-                               "shape), mini, small, medium, large, xl (README, Presets)."),
+    preset: str = typer.Option("tiny", help="Preset: tiny (a curriculum), tiny-mixed, tiny-roles, tiny-icl "
+                               "(the tiny shape), mini, small, medium, large, xl (README, Presets)."),
     out: Optional[Path] = typer.Option(None, help="Run directory (default: runs/PRESET)."),
     steps: Optional[int] = typer.Option(None, help="Override the preset's number of optimizer steps (a "
                                         "curriculum's stages keep their shares)."),

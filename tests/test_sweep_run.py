@@ -67,7 +67,7 @@ def test_runs_differing_only_in_evaluation_share_one_pretraining():
 def test_icl_share_sets_the_share_of_in_context_documents():
     from minigen.config import apply_overrides, get_preset
 
-    cfg = get_preset("tiny")
+    cfg = get_preset("tiny-mixed")
     for share in (0.0, 0.25, 0.6):
         data = apply_overrides(cfg, icl_share_overrides(cfg.data, str(share))).data
         weights = data.weights()

@@ -92,11 +92,11 @@ def test_two_processes_give_the_same_losses_as_one():
 
 def test_overrides_are_typed_and_checked():
     sets = ["train.lr=0.01", "model.tie_embeddings=false", "train.steps=7"]
-    cfg = apply_overrides(get_preset("tiny"), sets)
+    cfg = apply_overrides(get_preset("tiny-mixed"), sets)
     assert cfg.train.lr == 0.01 and cfg.model.tie_embeddings is False and cfg.train.steps == 7
     for bad in (["train.nope=1"], ["train.steps=ten"], ["lr=1"], ["train.steps"], ["model.attn_backend=x"]):
         with pytest.raises(UserError):
-            apply_overrides(get_preset("tiny"), bad)
+            apply_overrides(get_preset("tiny-mixed"), bad)
     with pytest.raises(UserError):
         get_preset("huge")
 

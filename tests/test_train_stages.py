@@ -103,7 +103,7 @@ def test_stage_configs_layer_each_stage_on_the_run():
     icl = stage_configs(get_preset("tiny-icl"))  # tiny-roles' stages, then syllogisms, then both
     assert [(b, c.to_dict()) for b, c in icl[:5]] == [(b, c.to_dict()) for b, c in plan]
     assert [(c.data.w_icl_roles, c.data.w_icl_syllogism) for _, c in icl[5:]] == [(0.0, 1.0), (0.5, 0.5)]
-    assert stage_configs(get_preset("tiny")) == [(0, get_preset("tiny"))]
+    assert stage_configs(get_preset("tiny-mixed")) == [(0, get_preset("tiny-mixed"))]
 
 
 def test_steps_scale_a_curriculum_stage_by_stage():

@@ -6,13 +6,13 @@ Layout (shared with the corpus's in-context documents and the pretraining probe)
 When every training document fits in the model's context (leaving room for the longest
 prompt + option), every item is scored after all of them, in an order shuffled per seed: one
 context, encoded once for all items. Otherwise each context is a documented sample:
-0. an item needs its documents (item.meta["doc_ids"]), except that of documents restating one fact
+0. an item needs its documents (item.meta["doc_ids"]). Of documents restating one fact
    (item.meta["doc_groups"]: a reversal fact's 10 articles, a person's 30 documents) it needs
-   `restatements` of them, drawn per seed (0: all; fewer when the distractors' documents, below,
-   would not fit beside them). With all 10 of its articles a reversal fact fills a tiny model's
-   context alone: every context would be one fact and its restatements, and ICL would cost ~9x the
-   per-item time of FT scoring. With 3, a context holds several facts, more like the paper's
-   context (the whole dataset), and one encoding serves all their items;
+   `restatements` of them, drawn per seed (0, the default: all; fewer when the distractors'
+   documents, below, would not fit beside them). With all 10 of its articles a reversal fact fills
+   most of a tiny model's context: every context is one fact, its restatements and a few others.
+   With 3, a context holds five facts, more like the paper's context (the whole dataset), one
+   encoding serves all their items, and finding the asked fact among them is harder;
 1. test items (those needing the same documents kept together) are taken in a seeded random order
    and packed greedily into groups whose needed documents fit the budget;
 2. each group's context holds every document its items need, then random other training documents

@@ -53,8 +53,10 @@ class FTOptions:
 class ICLOptions:
     max_tokens: int = 0  # context budget in tokens (documents + prompt + option); 0: the model's seq_len
     # In a sampled context, how many of the documents restating one fact an item needs (0: all of
-    # them; see minigen/eval/contexts.py). Unused when every training document fits.
-    restatements: int = 3
+    # them, as the pretraining probe; see minigen/eval/contexts.py). 3 puts five reversal facts in a
+    # tiny context instead of one: cheaper per item, and a harder retrieval (README, "Evaluation").
+    # Unused when every training document fits.
+    restatements: int = 0
 
     def __post_init__(self) -> None:
         if self.max_tokens < 0:
