@@ -17,7 +17,7 @@ from minigen.errors import UserError
 from minigen.model import load_run
 
 MICRO = ["model.n_layer=1", "model.d_model=32", "model.n_head=2", "model.seq_len=32", "train.batch_size=4",
-         "train.warmup=2", "train.ckpt_every=4", "train.eval_every=0", "train.probe_items=2",
+         "train.ckpt_every=4", "train.eval_every=0", "train.probe_items=2",
          "train.heldout_rows=2", "train.log_every=1"]
 STEPS = 12
 
