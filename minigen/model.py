@@ -70,14 +70,6 @@ class KVCache:
         self.keys[layer], self.values[layer] = k, v
         return k, v
 
-    def expand(self, batch: int) -> KVCache:
-        """A batch-`batch` view of a batch-1 cache (shared context for many continuations)."""
-        out = KVCache(len(self.keys))
-        out.keys = [k.expand(batch, -1, -1, -1) for k in self.keys]
-        out.values = [v.expand(batch, -1, -1, -1) for v in self.values]
-        out.segments = None if self.segments is None else self.segments.expand(batch, -1)
-        return out
-
 
 class RMSNorm(nn.Module):
     def __init__(self, dim: int, eps: float):
