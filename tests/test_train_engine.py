@@ -1,8 +1,6 @@
 """The training engine on random tokens (no corpus needed): schedule, accumulation, cross-document
 targets, finetune, config overrides, and data parallelism (2 gloo processes == 1 process)."""
 
-import os
-import socket
 
 import pytest
 import torch
@@ -67,9 +65,9 @@ def test_finetune_lowers_loss_and_is_seeded():
     assert a == b and len(a) == 15 and a[-1] < a[0]
 
 
-def _ddp_worker(rank, world, port, queue):
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    dist.init_process_group("gloo", rank=rank, world_size=world)
+def _ddp_worker(rank, world, store, queue):
+    # A file store, not a TCP port: a port found free can be taken before the workers bind it.
+    dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=world)
     torch.set_num_threads(1)
     losses, _ = run(TrainConfig(batch_size=B, steps=4, warmup=1, lr=1e-2), rank, world)
     queue.put((rank, losses))
@@ -77,13 +75,10 @@ def _ddp_worker(rank, world, port, queue):
 
 
 @pytest.mark.slow
-def test_two_processes_give_the_same_losses_as_one():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+def test_two_processes_give_the_same_losses_as_one(tmp_path):
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    mp.start_processes(_ddp_worker, args=(2, port, queue), nprocs=2, start_method="spawn")
+    mp.start_processes(_ddp_worker, args=(2, str(tmp_path / "store"), queue), nprocs=2, start_method="spawn")
     results = dict(queue.get() for _ in range(2))
     single, _ = run(TrainConfig(batch_size=B, steps=4, warmup=1, lr=1e-2))
     assert results[0] == pytest.approx(single, abs=1e-5)
