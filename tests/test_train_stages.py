@@ -100,9 +100,11 @@ def test_stage_configs_layer_each_stage_on_the_run():
     assert (last.data.roles_mode, last.data.repeats_max, last.data.seed) == ("mix", 6, 11)
     assert last.train.warmup == 50 and last.train.lr == first.train.lr == 1e-3
     assert all(not stage.stages for _, stage in plan)
-    icl = stage_configs(get_preset("tiny-icl"))  # tiny-roles' stages, then syllogisms, then both
-    assert [(b, c.to_dict()) for b, c in icl[:5]] == [(b, c.to_dict()) for b, c in plan]
-    assert [(c.data.w_icl_roles, c.data.w_icl_syllogism) for _, c in icl[5:]] == [(0.0, 1.0), (0.5, 0.5)]
+    icl = stage_configs(get_preset("tiny-icl"))  # the default's stages, then syllogisms, then both
+    tiny = stage_configs(get_preset("tiny"))
+    assert [(b, c.data, c.model) for b, c in icl[:2]] == [(b, c.data, c.model) for b, c in tiny]
+    assert [(c.data.w_icl_roles, c.data.w_icl_syllogism) for _, c in icl[2:]] == [(0.0, 1.0), (0.5, 0.5)]
+    assert [b for b, _ in icl] == [0, 500, 1500, 2500] and get_preset("tiny-icl").train.steps == 3500
     assert stage_configs(get_preset("tiny-mixed")) == [(0, get_preset("tiny-mixed"))]
 
 
