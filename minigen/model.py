@@ -174,7 +174,8 @@ class Transformer(nn.Module):
             return self.rope[None, start:start + t, None]
         if positions is None:
             positions = torch.arange(start, start + t, device=self.rope.device)[None]
-        table = self._rope_table(max(int(positions.max()) + 1, self.cfg.seq_len), positions.device)
+        n = int(positions.max()) + 1  # the table built at init when it covers them (as the fast path)
+        table = self.rope if n <= self.rope.shape[0] else self._rope_table(n, positions.device)
         return table[positions][:, :, None]
 
     def forward(self, idx, targets=None, *, segment_ids=None, cache: KVCache | None = None, positions=None,
@@ -245,12 +246,15 @@ class Transformer(nn.Module):
         shared = KVCache(self.cfg.n_layer)
         last = self(torch.tensor([context], device=dev), cache=shared)[0][0, -1].float().log_softmax(-1)
         out: list[list[float]] = [[] for _ in continuations]
-        todo = [j for j, c in enumerate(continuations) if c]
-        while todo:
-            chunk, width = [], 0
-            while todo and (not chunk or width + len(continuations[todo[0]]) <= batch_tokens):
-                chunk.append(todo.pop(0))
-                width += len(continuations[chunk[-1]])
+        chunks, width = [[]], 0  # consecutive non-empty continuations, up to batch_tokens tokens each
+        for j, c in enumerate(continuations):
+            if c and chunks[-1] and width + len(c) > batch_tokens:
+                chunks.append([])
+                width = 0
+            if c:
+                chunks[-1].append(j)
+                width += len(c)
+        for chunk in filter(None, chunks):
             flat = [tok for j in chunk for tok in continuations[j]]
             seg = torch.tensor([k for k, j in enumerate(chunk) for _ in continuations[j]], device=dev)
             offset = torch.tensor([i for j in chunk for i in range(len(continuations[j]))], device=dev)
