@@ -212,3 +212,14 @@ def test_export_is_identical_across_processes(tmp_path):
     for sub in ("", "s"):
         for f in ("train.jsonl", "test.jsonl"):
             assert (tmp_path / f"1{sub}" / f).read_bytes() == (tmp_path / f"2{sub}" / f).read_bytes()
+
+
+def test_reversal_curse_options_are_counterbalanced():
+    """A scorer that ignores the prompt (any fixed preference over option strings) is at chance on
+    every split, up to the 2 people per subset outside the groups of 4."""
+    ds = dataset("reversal_curse")
+    for preference in (lambda o: o, lambda o: o[::-1], len, lambda o: hash(o) % 97):
+        for split in ("reversed", "same", "both"):
+            items = [t for t in ds.test if t.split == split]
+            right = sum(max(t.options, key=preference) == t.options[t.answer] for t in items)
+            assert abs(right - len(items) / 4) <= 4, (split, right, len(items))

@@ -3,8 +3,16 @@
 Three subsets of people: "name_to_desc" (trained only as "Femp Glonski is the inventor of the yomp
 trelp"), "desc_to_name" (trained only description first), and "both". Each person appears in 30
 training documents, one per training paraphrase template. Test prompts use the 10 held-out
-templates, cut before the answer; 4 options: the right name (or description) and 3 others from
-the dataset. Splits: "reversed" (the order never trained), "same" (the trained order) and "both".
+templates, cut before the answer; 4 options: the right name (or description) and 3 others. Splits:
+"reversed" (the order never trained), "same" (the trained order) and "both".
+
+The options are counterbalanced: the people of a subset are dealt into groups of 4, and the questions
+about a group's people, in one direction, share the group's 4 names (or descriptions) as options, each
+the answer once. A preference for some options that ignores the prompt (a name the base model finds
+likely) then scores exactly 1 in 4 on each group: `base` sits at chance unless the model knows the
+facts, which makes it a sharper contamination check. When a subset's size is not a multiple of 4, the
+last 1-3 people take their 3 other options at random from the subset (from all people when a
+subset has fewer than 4).
 """
 
 from __future__ import annotations
@@ -17,7 +25,8 @@ from minigen.data.english import NAME_SUFFIXES, PERSON_ROLES
 from minigen.data.logic import Describe, Knowledge, to_list
 from minigen.data.people_templates import DESC_FIRST, N_TRAIN_TEMPLATES, NAME_FIRST, fill, split_at_answer
 
-DEFAULT_PEOPLE = 30  # per subset
+DEFAULT_PEOPLE = 30  # per subset, as in the paper: 7 counterbalanced groups and 2 people at random
+GROUP = 4  # options per question, and people per counterbalanced group
 SUBSETS = ("name_to_desc", "desc_to_name", "both")
 WORDS_PER_PERSON = 4
 
@@ -40,6 +49,24 @@ def _templates_for(subset: str, k: int) -> str:
     return NAME_FIRST[k] if k % 2 == 0 else DESC_FIRST[k]
 
 
+def option_groups(members: list[int], everyone: int, rng: random.Random) -> dict[int, list[int]]:
+    """Per person of `members` (indices into all `everyone` people), the people whose names (descriptions)
+    are its options, itself first: groups of GROUP members in a random order share one option set; the
+    remainder draws its others at random (from the whole dataset when the subset has too few)."""
+    order = list(members)
+    rng.shuffle(order)
+    whole = len(order) - len(order) % GROUP
+    out = {}
+    for g in range(0, whole, GROUP):
+        group = order[g: g + GROUP]
+        for i in group:
+            out[i] = [i] + [j for j in group if j != i]
+    pool = members if len(members) >= GROUP else range(everyone)
+    for i in order[whole:]:
+        out[i] = [i] + rng.sample([j for j in pool if j != i], GROUP - 1)
+    return out
+
+
 def build(seed: int = 0, lexicon_seed: int = 0, size=None) -> Dataset:
     words = eval_words("reversal_curse", seed, lexicon_seed)
     limit = len(words) // (WORDS_PER_PERSON * len(SUBSETS))
@@ -50,6 +77,7 @@ def build(seed: int = 0, lexicon_seed: int = 0, size=None) -> Dataset:
     train: list[Document] = []
     test: list[TestItem] = []
     for s, subset in enumerate(SUBSETS):
+        groups = option_groups(list(range(s * n, (s + 1) * n)), len(people), rng)
         for i in range(n):
             person = people[s * n + i]
             doc_ids = []
@@ -58,7 +86,7 @@ def build(seed: int = 0, lexicon_seed: int = 0, size=None) -> Dataset:
                 train.append(Document(doc_id, fill(_templates_for(subset, k), person.name, person.desc)))
                 doc_ids.append(doc_id)
             held_out = N_TRAIN_TEMPLATES + i % (len(NAME_FIRST) - N_TRAIN_TEMPLATES)
-            others = rng.sample([p for p in people if p != person], 3)
+            others = [people[j] for j in groups[s * n + i][1:]]
             for direction in ("desc_to_name", "name_to_desc"):
                 if subset == "both":
                     split = "both"
