@@ -64,6 +64,18 @@ def icl_without_reuse(setup: EvalSetup, seed: int) -> None:
         setup.model.score(prefixes[start: start + bs], continuations[start: start + bs])
 
 
+def token_counts(setup: EvalSetup, seed: int) -> tuple[float, float]:
+    """Tokens run through the model per item: (ICL: shared context once + prompt and option per option;
+    FT: [BOS] + prompt + option per option). Their ratio is what the ICL / FT time ratio tends to when
+    both run at the same tokens/s: the floor that the context's size sets."""
+    plan = build_contexts(setup.documents, setup.items, setup.tokenizer, setup.seq_len, seed,
+                          restatements=setup.options.icl.restatements)
+    option_tokens = sum(len(setup.tokenizer.encode(item.prompt + o)) for item in setup.items for o in item.options)
+    n = len(setup.items)
+    icl_tokens = sum(len(c.tokens) for c in plan.contexts) + option_tokens
+    return icl_tokens / n, (option_tokens + sum(len(item.options) for item in setup.items)) / n
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ckpt", type=Path, help="run directory (default: a randomly initialized tiny model)")
@@ -106,6 +118,9 @@ def main() -> None:
           f"= {icl_s / ft_s:.2f}x ft (target <= 3x)")
     print(f"icl scoring (context re-encoded) {1e3 * noreuse_s / n:8.2f} ms/item   "
           f"= {noreuse_s / ft_s:.2f}x ft")
+    icl_tok, ft_tok = token_counts(setup, seed=0)
+    print(f"tokens per item: icl {icl_tok:.0f}, ft {ft_tok:.0f}   = {icl_tok / ft_tok:.2f}x "
+          f"(the time ratio at equal tokens/s: the floor a context of this size sets)")
 
     if args.compare:
         from minigen.eval.compare import run_compare

@@ -179,12 +179,13 @@ class Transformer(nn.Module):
         return table[positions][:, :, None]
 
     def forward(self, idx, targets=None, *, segment_ids=None, cache: KVCache | None = None, positions=None,
-                attn_mask=None):
+                attn_mask=None, last_only: bool = False):
         """idx (B, T). segment_ids (B, T): tokens attend only within their own segment (packed docs).
         With a cache, idx continues the cached tokens (its segment ids are appended to the cache's).
         positions (B or 1, T): RoPE positions (default: cache length + arange(T)). attn_mask (B or 1,
         1, T, cache length + T), boolean: who sees whom, in place of the causal / segment mask (the
-        triton backend then gives way to sdpa)."""
+        triton backend then gives way to sdpa). last_only: logits of the last position only (B, 1, V),
+        for prefill and sampling (the output head is a sixth of the tiny model's work per token)."""
         b, t = idx.shape
         start = cache.length if cache is not None else 0
         seg_q = seg_k = segment_ids
@@ -206,6 +207,9 @@ class Transformer(nn.Module):
         x = self.embed(idx)
         for block in self.blocks:
             x = block(x, rope, mask, seg_k, cache, backend)
+        if last_only:
+            assert targets is None, "a loss needs every position's logits"
+            x = x[:, -1:]
         logits = self.head(self.norm(x))
         loss = None
         if targets is not None:
@@ -244,7 +248,8 @@ class Transformer(nn.Module):
         assert len(context) > 0
         dev = self._device()
         shared = KVCache(self.cfg.n_layer)
-        last = self(torch.tensor([context], device=dev), cache=shared)[0][0, -1].float().log_softmax(-1)
+        last = self(torch.tensor([context], device=dev), cache=shared, last_only=True)[0][0, -1]
+        last = last.float().log_softmax(-1)
         out: list[list[float]] = [[] for _ in continuations]
         chunks, width = [[]], 0  # consecutive non-empty continuations, up to batch_tokens tokens each
         for j, c in enumerate(continuations):
@@ -294,7 +299,7 @@ class Transformer(nn.Module):
             seg[i, width - len(p):] = 1
         cache = KVCache(self.cfg.n_layer)
         positions = (torch.arange(width, device=dev)[None] - pad[:, None]).clamp(min=0)
-        logits = self(idx, segment_ids=seg, cache=cache, positions=positions)[0][:, -1]
+        logits = self(idx, segment_ids=seg, cache=cache, positions=positions, last_only=True)[0][:, -1]
         out = torch.zeros(b, 0, dtype=torch.long, device=dev)
         done = torch.zeros(b, dtype=torch.bool, device=dev)
         for step in range(max_new_tokens):
@@ -315,7 +320,7 @@ class Transformer(nn.Module):
             if step + 1 < max_new_tokens:
                 pos = (width + step - pad)[:, None]
                 logits = self(nxt[:, None], segment_ids=torch.ones_like(nxt)[:, None], cache=cache,
-                              positions=pos)[0][:, -1]
+                              positions=pos, last_only=True)[0][:, -1]
         results = []
         for row in out.tolist():
             if stop_id is not None and stop_id in row:

@@ -80,6 +80,6 @@ def generate_recompute_batched(model, prompts: list[list[int]], max_new_tokens: 
     seq = torch.tensor(prompts, device=dev)
     start = seq.shape[1]
     for _ in range(max_new_tokens):
-        nxt = model(seq)[0][:, -1].argmax(-1)
+        nxt = model(seq, last_only=True)[0][:, -1].argmax(-1)
         seq = torch.cat([seq, nxt[:, None]], dim=1)
     return seq[:, start:].tolist()

@@ -192,6 +192,15 @@ def _restated(needed_ids: tuple[str, ...], item, restatements: int, rng: random.
     return [i for i in needed_ids if i not in dropped]
 
 
+def _random_order(ids: list, rng: random.Random):
+    """`ids` in a uniformly random order, drawn lazily (Fisher-Yates): a context takes a few fillers
+    from thousands of documents, so shuffling them all per context would dominate the planning."""
+    for j in range(len(ids)):
+        k = rng.randrange(j, len(ids))
+        ids[j], ids[k] = ids[k], ids[j]
+        yield ids[j]
+
+
 def build_contexts(documents: list, items: list, tokenizer, max_tokens: int, seed: int,
                    restatements: int = 0) -> ContextPlan:
     """Plan the ICL contexts of `items` over `documents` within `max_tokens` (see the module doc)."""
@@ -258,16 +267,16 @@ def build_contexts(documents: list, items: list, tokenizer, max_tokens: int, see
 
     contexts = []
     all_ids = [d.id for d in documents]
+    smallest = min(cost.values())
     for g_items, g_ids, g_pairs in groups:
         chosen = list(g_ids)
         used = sum(cost[i] for i in chosen)
-        taken = set(chosen)
         # Fillers mention no option: the balance stays.
-        others = [i for i in all_ids
-                  if i not in taken and not (g_pairs and _mentions_any([i], g_pairs, mentions))]
-        rng.shuffle(others)
+        excluded = set(chosen).union(*(mentions.support(k) for pair in g_pairs for k in pair if k))
         fillers = []
-        for i in others:
+        for i in _random_order([i for i in all_ids if i not in excluded], rng):
+            if budget - used < smallest:
+                break
             if used + cost[i] <= budget:
                 fillers.append(i)
                 used += cost[i]
