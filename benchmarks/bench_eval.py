@@ -70,7 +70,8 @@ def token_counts(setup: EvalSetup, seed: int) -> tuple[float, float]:
     both run at the same tokens/s: the floor that the context's size sets."""
     plan = build_contexts(setup.documents, setup.items, setup.tokenizer, setup.seq_len, seed,
                           restatements=setup.options.icl.restatements)
-    option_tokens = sum(len(setup.tokenizer.encode(item.prompt + o)) for item in setup.items for o in item.options)
+    tok = setup.tokenizer
+    option_tokens = sum(len(tok.encode(item.prompt + o)) for item in setup.items for o in item.options)
     n = len(setup.items)
     icl_tokens = sum(len(c.tokens) for c in plan.contexts) + option_tokens
     return icl_tokens / n, (option_tokens + sum(len(item.options) for item in setup.items)) / n
