@@ -1,6 +1,7 @@
 """The network: a decoder-only transformer (pre-norm RMSNorm, RoPE, SwiGLU, no biases, tied embeddings,
 optional GQA), with three attention backends that all honor packed-document segment ids, a KV cache,
-batched `generate`, and batched log-likelihood scoring (`score`, `score_shared`). No training code here.
+batched `generate`, and batched log-likelihood scoring (`score`; `score_contexts` and `score_shared` reuse
+a cached context). No training code here.
 """
 
 from __future__ import annotations
@@ -241,44 +242,100 @@ class Transformer(nn.Module):
     @torch.no_grad()
     def score_shared(self, context: list[int], continuations: list[list[int]], batch_tokens: int = 2048
                      ) -> list[list[float]]:
-        """Per-token log-probabilities of every continuation after one shared context. The context is
-        encoded once; the continuations then run packed in one row (up to `batch_tokens` per forward),
-        each seeing the whole context and its own earlier tokens, from the position after the context:
-        no copy of the context's keys per continuation."""
-        assert len(context) > 0
-        dev = self._device()
-        shared = KVCache(self.cfg.n_layer)
-        last = self(torch.tensor([context], device=dev), cache=shared, last_only=True)[0][0, -1]
-        last = last.float().log_softmax(-1)
-        out: list[list[float]] = [[] for _ in continuations]
-        chunks, width = [[]], 0  # consecutive non-empty continuations, up to batch_tokens tokens each
+        """Per-token log-probabilities of every continuation after one shared context (`score_contexts`
+        with one context)."""
+        return self.score_contexts([context], [continuations], batch_tokens)[0]
+
+    @torch.no_grad()
+    def score_contexts(self, contexts: list[list[int]], continuations: list[list[list[int]]],
+                       batch_tokens: int = 2048, batch_contexts: int = 8) -> list[list[list[float]]]:
+        """Per-token log-probabilities of continuations[i][j] after contexts[i], for every i and j.
+
+        Each context is encoded once; its continuations then run packed in one row (up to `batch_tokens`
+        tokens per row), each seeing the whole context and its own earlier tokens, from the position
+        after the context: no copy of the context's keys per continuation. Up to `batch_contexts`
+        contexts run side by side: left-padded together (the padding is a segment of its own), then one
+        row of continuations per context, masked to its own context's keys."""
+        assert len(contexts) == len(continuations) and all(len(c) > 0 for c in contexts)
+        out = [[[] for _ in conts] for conts in continuations]
+        for first in range(0, len(contexts), batch_contexts):
+            group = list(range(first, min(first + batch_contexts, len(contexts))))
+            cache, last, pad = self._prefill([contexts[i] for i in group])
+            rows = [self._pack(continuations[i], batch_tokens) for i in group]
+            for r in range(max(map(len, rows))):  # round r: the r-th row of every context that has one
+                live = [g for g in range(len(group)) if r < len(rows[g])]
+                self._score_rows(cache, last, pad, [contexts[group[g]] for g in live],
+                                 [[continuations[group[g]][j] for j in rows[g][r]] for g in live], live,
+                                 [[out[group[g]][j] for j in rows[g][r]] for g in live])
+        return out
+
+    @staticmethod
+    def _pack(continuations: list[list[int]], batch_tokens: int) -> list[list[int]]:
+        """Indices of consecutive non-empty continuations, up to batch_tokens tokens per row."""
+        rows, width = [[]], 0
         for j, c in enumerate(continuations):
-            if c and chunks[-1] and width + len(c) > batch_tokens:
-                chunks.append([])
+            if c and rows[-1] and width + len(c) > batch_tokens:
+                rows.append([])
                 width = 0
             if c:
-                chunks[-1].append(j)
+                rows[-1].append(j)
                 width += len(c)
-        for chunk in filter(None, chunks):
-            flat = [tok for j in chunk for tok in continuations[j]]
-            seg = torch.tensor([k for k, j in enumerate(chunk) for _ in continuations[j]], device=dev)
-            offset = torch.tensor([i for j in chunk for i in range(len(continuations[j]))], device=dev)
-            own = (seg[:, None] == seg[None, :]) & (offset[:, None] >= offset[None, :])
-            mask = torch.cat([own.new_ones(len(flat), len(context)), own], dim=1)[None, None]
-            cache = KVCache(self.cfg.n_layer)  # the context's keys, extended by this chunk only
-            cache.keys, cache.values = list(shared.keys), list(shared.values)
-            idx = torch.tensor([flat], device=dev)
-            logp = self(idx, cache=cache, positions=(len(context) + offset)[None], attn_mask=mask)[0][0]
-            logp = logp.float().log_softmax(-1)
-            # Token i of a continuation is predicted by its token i-1, its first token by the context.
-            starts = offset == 0
-            prev = torch.where(starts, 0, torch.arange(len(flat), device=dev) - 1)
-            tok = torch.where(starts, last[idx[0]], logp[prev, idx[0]]).tolist()
-            k = 0
-            for j in chunk:
-                out[j] = tok[k: k + len(continuations[j])]
-                k += len(continuations[j])
-        return out
+        return [r for r in rows if r]
+
+    def _prefill(self, contexts: list[list[int]]):
+        """Encode contexts side by side, left-padded. Returns (cache, log-probabilities of the token
+        after each context (B, V), padding per row (B,))."""
+        dev = self._device()
+        width = max(map(len, contexts))
+        pad = torch.tensor([width - len(c) for c in contexts], device=dev)
+        idx = torch.zeros(len(contexts), width, dtype=torch.long, device=dev)
+        for b, c in enumerate(contexts):
+            idx[b, width - len(c):] = torch.tensor(c)
+        real = torch.arange(width, device=dev)[None] >= pad[:, None]
+        cache = KVCache(self.cfg.n_layer)
+        positions = (torch.arange(width, device=dev)[None] - pad[:, None]).clamp(min=0)
+        seg = real.long() if len(contexts) > 1 else None  # one context: no padding, plain causal
+        logits = self(idx, segment_ids=seg, cache=cache, positions=positions if seg is not None else None,
+                      last_only=True)[0][:, -1]
+        return cache, logits.float().log_softmax(-1), pad
+
+    def _score_rows(self, cache: KVCache, last, pad, contexts, rows: list[list[list[int]]], live: list[int],
+                    out: list[list[list[float]]]) -> None:
+        """One packed row of continuations per live context (rows[k] after contexts[k], cache row live[k]);
+        fills out[k][j] with the per-token log-probabilities of rows[k][j]."""
+        dev = self._device()
+        sel = torch.tensor(live, device=dev)
+        width = max(sum(map(len, row)) for row in rows)
+        n = len(rows)
+        idx = torch.zeros(n, width, dtype=torch.long, device=dev)
+        seg = torch.full((n, width), -1, dtype=torch.long, device=dev)  # -1: padding
+        offset = torch.zeros(n, width, dtype=torch.long, device=dev)
+        for k, row in enumerate(rows):
+            flat = [tok for c in row for tok in c]
+            idx[k, : len(flat)] = torch.tensor(flat)
+            seg[k, : len(flat)] = torch.tensor([j for j, c in enumerate(row) for _ in c])
+            offset[k, : len(flat)] = torch.tensor([i for c in row for i in range(len(c))])
+        ctx_keys = cache.keys[0].shape[2]
+        seen_ctx = (torch.arange(ctx_keys, device=dev)[None] >= pad[sel][:, None])  # (n, ctx_keys)
+        own = (seg[:, :, None] == seg[:, None, :]) & (offset[:, :, None] >= offset[:, None, :])
+        mask = torch.cat([seen_ctx[:, None, :].expand(n, width, ctx_keys), own], dim=2)[:, None]
+        rowcache = KVCache(self.cfg.n_layer)
+        rowcache.keys = [k.index_select(0, sel) for k in cache.keys]
+        rowcache.values = [v.index_select(0, sel) for v in cache.values]
+        lengths = torch.tensor([len(c) for c in contexts], device=dev)
+        logp = self(idx, cache=rowcache, positions=lengths[:, None] + offset, attn_mask=mask)[0]
+        logp = logp.float().log_softmax(-1)
+        # Token i of a continuation is predicted by its token i-1, its first token by the context.
+        starts = offset == 0
+        prev = torch.where(starts, 0, torch.arange(width, device=dev)[None] - 1)
+        from_ctx = last[sel].gather(1, idx)
+        from_row = logp[torch.arange(n, device=dev)[:, None], prev, idx]
+        tok = torch.where(starts, from_ctx, from_row).tolist()
+        for k, row in enumerate(rows):
+            i = 0
+            for j, c in enumerate(row):
+                out[k][j][:] = tok[k][i: i + len(c)]
+                i += len(c)
 
     @torch.no_grad()
     def generate(self, prompts: list[list[int]], max_new_tokens: int, temperature: float = 0.0,

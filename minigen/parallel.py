@@ -24,7 +24,8 @@ def shard(model: torch.nn.Module) -> torch.nn.Module:
     for block in model.blocks:
         fully_shard(block)
     fully_shard(model)
-    for method in ("score", "score_shared", "generate"):  # inference entry points that call forward
+    # inference entry points that call forward
+    for method in ("score", "score_shared", "score_contexts", "generate"):
         register_fsdp_forward_method(model, method)
     return model
 

@@ -3,7 +3,8 @@ on small reversal and syllogism sets over evaluation-pool words (words the model
 
 Each probe item is one document in the shared ICL layout: [BOS] + "\n".join(the training documents the
 item needs + a few other training documents, shuffled) + "\n" + prompt; its options are scored as
-continuations by summed log-likelihood (`Transformer.score_shared`: the context is encoded once).
+continuations by summed log-likelihood (`Transformer.score_contexts`: each context encoded once, several
+side by side).
 """
 
 from __future__ import annotations
@@ -71,9 +72,10 @@ class Probe:
         x, y, seg = self.heldout
         out = {"heldout_loss": model(x, y, segment_ids=seg)[1].item()}
         for name, items in self.items.items():
+            scored = model.score_contexts([item.context for item in items], [item.options for item in items])
             correct = 0
-            for item in items:
-                scores = [sum(lp) for lp in model.score_shared(item.context, item.options)]
+            for item, options in zip(items, scored, strict=True):
+                scores = [sum(lp) for lp in options]
                 correct += int(max(range(len(scores)), key=scores.__getitem__) in item.accepted)
             out[f"probe_{name}"] = correct / max(1, len(items))
         model.train(was_training)

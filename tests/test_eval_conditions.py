@@ -169,14 +169,14 @@ def test_icl_and_ft_see_the_same_documents(monkeypatch, tmp_path, sentences):
         assert all(s[0] == tok.bos_id and s[-1] == tok.eos_id for s in sequences)
         return [1.0]
 
-    real_score = conditions.score_items_in_context
+    real_score = conditions.score_items_in_contexts
 
-    def spy_score(model, tokenizer, context, ctx_items, **kwargs):
-        seen.setdefault("icl", []).append(tok.decode(context[1:])[:-1].split("\n"))
-        return real_score(model, tokenizer, context, ctx_items, **kwargs)
+    def spy_score(model, tokenizer, contexts, **kwargs):
+        seen["icl"] = [tok.decode(context[1:])[:-1].split("\n") for context, _ in contexts]
+        return real_score(model, tokenizer, contexts, **kwargs)
 
     monkeypatch.setattr("minigen.train.finetune", fake_finetune)
-    monkeypatch.setattr(conditions, "score_items_in_context", spy_score)
+    monkeypatch.setattr(conditions, "score_items_in_contexts", spy_score)
     conditions.icl(setup, seed=0)
     conditions.ft(setup, seed=0)
     (icl_docs,) = seen["icl"]

@@ -13,7 +13,7 @@ from minigen.eval.scoring import (
     ItemScore,
     check_separable,
     score_items,
-    score_items_in_context,
+    score_items_in_contexts,
     split_at_boundary,
 )
 
@@ -71,18 +71,24 @@ def test_batched_scoring_equals_one_at_a_time(batch_size):
 
 @pytest.mark.parametrize("batch_size", [1, 4, 64])
 def test_cached_context_scoring_equals_full_sequence(batch_size):
+    """Several contexts of different lengths, scored side by side, each encoded once: every option's
+    score equals the full, uncached sequence's."""
     tok = GreedyTokenizer()
     model = tiny_model(tok.vocab_size)
-    text = "femp are more dangerous than glon.\nAll yomp are troff.\n"
-    context = [tok.bos_id] + tok.encode(text)
-    items = comparison_items(4)
-    check_separable(tok, text, context, items[0])
-    scores = score_items_in_context(model, tok, context, items, batch_size=batch_size)
-    for item, s in zip(items, scores, strict=True):
-        for k, option in enumerate(item.options):
-            p, c = split_at_boundary(tok, item.prompt, option)
-            ref = reference_logprob(model, context + p, c)
-            assert s.logprob[k] == pytest.approx(ref, abs=1e-5 * len(c))
+    texts = ["femp are more dangerous than glon.\nAll yomp are troff.\n", "All yomp are troff.\n",
+             "glon are less dangerous than femp.\nfemp are more dangerous than glon.\nAll troff are yomp.\n"]
+    contexts = [[tok.bos_id] + tok.encode(t) for t in texts]
+    groups = [comparison_items(4), comparison_items(2), comparison_items(3)[1:]]
+    for text, context, items in zip(texts, contexts, groups, strict=True):
+        check_separable(tok, text, context, items[0])
+    pairs = list(zip(contexts, groups, strict=True))
+    scored = score_items_in_contexts(model, tok, pairs, batch_size=batch_size)
+    for context, items, scores in zip(contexts, groups, scored, strict=True):
+        for item, s in zip(items, scores, strict=True):
+            for k, option in enumerate(item.options):
+                p, c = split_at_boundary(tok, item.prompt, option)
+                ref = reference_logprob(model, context + p, c)
+                assert s.logprob[k] == pytest.approx(ref, abs=1e-5 * len(c))
 
 
 def test_cached_scoring_handles_straddling_prompt_tokens():
@@ -90,7 +96,7 @@ def test_cached_scoring_handles_straddling_prompt_tokens():
     model = tiny_model(tok.vocab_size)
     context = [tok.bos_id] + tok.encode("glon are less dangerous than femp.\n")
     item = Item("s", "reversal", "femp are", [" more dangerous than glon.", " less dangerous than glon."], 0)
-    (s,) = score_items_in_context(model, tok, context, [item])
+    ((s,),) = score_items_in_contexts(model, tok, [(context, [item])])
     (plain,) = score_items(model, tok, [item])
     for k, option in enumerate(item.options):
         p, c = split_at_boundary(tok, item.prompt, option)

@@ -50,6 +50,21 @@ def test_score_shared_equals_score(backend, batch_tokens):
     assert [sum(s) for s in shared] == pytest.approx(model.score([context] * 4, conts), abs=1e-5)
 
 
+@pytest.mark.parametrize("backend, batch_tokens, batch_contexts", [
+    ("sdpa", 2048, 8), ("eager", 2048, 2), ("sdpa", 3, 2), ("sdpa", 4, 1)])
+def test_score_contexts_equals_score(backend, batch_tokens, batch_contexts):
+    """Contexts of different lengths scored side by side (left-padded, several rows of continuations
+    each) give what each continuation gets alone after its own context."""
+    model = tiny(backend)
+    contexts = [[1, 8, 3, 9, 4], [2], [7, 7, 5, 1, 2, 3, 4, 9, 9, 10, 11], [3, 4]]
+    conts = [[[5], [6, 7, 8], [], [10, 11]], [[12, 13]], [[1], [2, 3, 4, 5, 6], [7, 8]], []]
+    got = model.score_contexts(contexts, conts, batch_tokens=batch_tokens, batch_contexts=batch_contexts)
+    assert [[len(s) for s in g] for g in got] == [[len(c) for c in cs] for cs in conts]
+    for ctx, cs, g in zip(contexts, conts, got, strict=True):
+        if cs:
+            assert [sum(s) for s in g] == pytest.approx(model.score([ctx] * len(cs), cs), abs=1e-5)
+
+
 @pytest.mark.parametrize("backend", ["eager", "sdpa"])
 def test_cached_decoding_equals_full_recomputation(backend):
     model = tiny(backend)

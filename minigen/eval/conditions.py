@@ -19,7 +19,7 @@ from pathlib import Path
 
 from minigen.eval.contexts import build_contexts
 from minigen.eval.options import CompareOptions
-from minigen.eval.scoring import ItemScore, check_separable, score_items, score_items_in_context
+from minigen.eval.scoring import ItemScore, check_separable, score_items, score_items_in_contexts
 
 
 @dataclass
@@ -58,12 +58,12 @@ def icl(setup: EvalSetup, seed: int) -> ConditionResult:
     plan = build_contexts(setup.documents, setup.items, setup.tokenizer, max_tokens, seed,
                           restatements=setup.options.icl.restatements)
     start = time.perf_counter()
-    by_id: dict[str, ItemScore] = {}
     for ctx in plan.contexts:
         check_separable(setup.tokenizer, ctx.text, ctx.tokens, ctx.items[0])
-        scored = score_items_in_context(setup.model, setup.tokenizer, ctx.tokens, ctx.items,
-                                        batch_size=setup.options.eval.batch_size)
-        by_id.update((s.item_id, s) for s in scored)
+    pairs = [(c.tokens, c.items) for c in plan.contexts]
+    scored = score_items_in_contexts(setup.model, setup.tokenizer, pairs,
+                                     batch_size=setup.options.eval.batch_size)
+    by_id = {s.item_id: s for group in scored for s in group}
     info = {"score_s": time.perf_counter() - start, "max_tokens": max_tokens,
             "restatements": setup.options.icl.restatements, **plan.summary()}
     if plan.unbalanced:  # accuracy where the context does not favour the answer (see contexts.py)

@@ -8,8 +8,9 @@ option tokens' log-probabilities; per-token and per-character normalized scores 
 
 Two entry points:
 - `score_items`: no context; each option after [BOS] + prompt (base and finetuned models);
-- `score_items_in_context`: a context (e.g. ICL documents) encoded once with the model's KV cache
-  (`model.score_shared`) and reused for every option of every item that shares it.
+- `score_items_in_contexts`: contexts (e.g. ICL documents), each encoded once with the model's KV cache
+  (`model.score_contexts`, several side by side) and reused for every option of every item that
+  shares it.
 """
 
 from __future__ import annotations
@@ -111,30 +112,37 @@ def score_items(model, tokenizer, items: Sequence, *, batch_size: int = 64) -> l
     return _assemble(items, logprobs, [len(c) for c in continuations])
 
 
-def score_items_in_context(
-    model, tokenizer, context: list[int], items: Sequence, *, batch_size: int = 64
-) -> list[ItemScore]:
-    """Score every option of every item after `context` + prompt, encoding `context` once.
+def score_items_in_contexts(
+    model, tokenizer, contexts: Sequence[tuple[list[int], Sequence]], *, batch_size: int = 64
+) -> list[list[ItemScore]]:
+    """Per (context, items) pair, the scores of every option of every item after `context` + prompt.
 
-    `context` is token ids (starting with BOS) that end at a hard token boundary (a newline for the
+    A `context` is token ids (starting with BOS) that end at a hard token boundary (a newline for the
     ICL layout), so `context + joint(prompt + option)` is the joint tokenization of the whole text;
-    `check_separable` verifies that. The model returns per-token log-probabilities of each
-    prompt+option continuation after the cached context; only the option's tokens are summed.
+    `check_separable` verifies that. Each context is encoded once (`model.score_contexts`, several side
+    by side) and its items' prompt+option sequences run after it; only the option's tokens are summed.
     """
     sequences, n_prompt = [], []
-    for item in items:
-        for option in item.options:
-            p, c = split_at_boundary(tokenizer, item.prompt, option)
-            sequences.append(p + c)
-            n_prompt.append(len(p))
-    logprobs: list[float] = []
-    # One call: the context is encoded once. A packed forward's attention grows with the square of its
-    # length, so 8 * batch_size tokens per forward (512 by default; 256-1,024 timed alike on a busy CPU).
-    per_token = model.score_shared(context, sequences, batch_tokens=8 * batch_size)
-    for seq, n, lps in zip(sequences, n_prompt, per_token, strict=True):
-        assert len(lps) == len(seq)
-        logprobs.append(float(sum(lps[n:])))
-    return _assemble(items, logprobs, [len(s) - n for s, n in zip(sequences, n_prompt, strict=True)])
+    for _, items in contexts:
+        seqs, ns = [], []
+        for item in items:
+            for option in item.options:
+                p, c = split_at_boundary(tokenizer, item.prompt, option)
+                seqs.append(p + c)
+                ns.append(len(p))
+        sequences.append(seqs)
+        n_prompt.append(ns)
+    # A packed row's attention grows with the square of its length, so 8 * batch_size tokens per row
+    # (512 by default; 256-1,024 timed alike on a busy CPU).
+    per_token = model.score_contexts([c for c, _ in contexts], sequences, batch_tokens=8 * batch_size)
+    out = []
+    for (_, items), seqs, ns, lps_all in zip(contexts, sequences, n_prompt, per_token, strict=True):
+        logprobs = []
+        for seq, n, lps in zip(seqs, ns, lps_all, strict=True):
+            assert len(lps) == len(seq)
+            logprobs.append(float(sum(lps[n:])))
+        out.append(_assemble(items, logprobs, [len(s) - n for s, n in zip(seqs, ns, strict=True)]))
+    return out
 
 
 def check_separable(tokenizer, context_text: str, context_ids: list[int], item) -> None:
