@@ -258,8 +258,10 @@ class Transformer(nn.Module):
         row of continuations per context, masked to its own context's keys."""
         assert len(contexts) == len(continuations) and all(len(c) > 0 for c in contexts)
         out = [[[] for _ in conts] for conts in continuations]
+        # Contexts with similar amounts of continuation run together: less padding in their rows.
+        order = sorted(range(len(contexts)), key=lambda i: sum(map(len, continuations[i])))
         for first in range(0, len(contexts), batch_contexts):
-            group = list(range(first, min(first + batch_contexts, len(contexts))))
+            group = order[first: first + batch_contexts]
             cache, last, pad = self._prefill([contexts[i] for i in group])
             rows = [self._pack(continuations[i], batch_tokens) for i in group]
             for r in range(max(map(len, rows))):  # round r: the r-th row of every context that has one
