@@ -266,8 +266,8 @@ class Transformer(nn.Module):
             rows = [self._pack(continuations[i], batch_tokens) for i in group]
             for r in range(max(map(len, rows))):  # round r: the r-th row of every context that has one
                 live = [g for g in range(len(group)) if r < len(rows[g])]
-                self._score_rows(cache, last, pad, [contexts[group[g]] for g in live],
-                                 [[continuations[group[g]][j] for j in rows[g][r]] for g in live], live,
+                self._score_rows(cache, last, pad, live,
+                                 [[continuations[group[g]][j] for j in rows[g][r]] for g in live],
                                  [[out[group[g]][j] for j in rows[g][r]] for g in live])
         return out
 
@@ -301,10 +301,11 @@ class Transformer(nn.Module):
                       last_only=True)[0][:, -1]
         return cache, logits.float().log_softmax(-1), pad
 
-    def _score_rows(self, cache: KVCache, last, pad, contexts, rows: list[list[list[int]]], live: list[int],
+    def _score_rows(self, cache: KVCache, last, pad, live: list[int], rows: list[list[list[int]]],
                     out: list[list[list[float]]]) -> None:
-        """One packed row of continuations per live context (rows[k] after contexts[k], cache row live[k]);
-        fills out[k][j] with the per-token log-probabilities of rows[k][j]."""
+        """One packed row of continuations per live context: rows[k] after the context in cache row
+        live[k] (`_prefill`'s cache, last and pad). Fills the lists out[k][j] with the per-token
+        log-probabilities of rows[k][j]."""
         dev = self._device()
         sel = torch.tensor(live, device=dev)
         width = max(sum(map(len, row)) for row in rows)
@@ -324,7 +325,7 @@ class Transformer(nn.Module):
         rowcache = KVCache(self.cfg.n_layer)
         rowcache.keys = [k.index_select(0, sel) for k in cache.keys]
         rowcache.values = [v.index_select(0, sel) for v in cache.values]
-        lengths = torch.tensor([len(c) for c in contexts], device=dev)
+        lengths = ctx_keys - pad[sel]  # each context's own length: its continuations' first position
         logp = self(idx, cache=rowcache, positions=lengths[:, None] + offset, attn_mask=mask)[0]
         logp = logp.float().log_softmax(-1)
         # Token i of a continuation is predicted by its token i-1, its first token by the context.
