@@ -40,7 +40,6 @@ def test_compare_writes_results_figure_and_finetuned_weights(run_dir, tmp_path, 
     assert format_table(results) in printed
 
 
-
 def test_finetuning_seeds_in_worker_processes_score_as_in_one(run_dir, tmp_path):
     """`ft`'s seeds run side by side in forked processes; every score is that of the sequential run."""
     scores = {}
@@ -51,6 +50,7 @@ def test_finetuning_seeds_in_worker_processes_score_as_in_one(run_dir, tmp_path)
         scores[workers] = (out / "scores.jsonl").read_text()
         assert (out / "syllogism" / "ft" / "seed1" / "model.safetensors").is_file()
     assert scores[1] == scores[2] and len(scores[1].splitlines()) == 2 * 18
+
 
 def test_premise_questions_ask_for_the_trained_predicate():
     from minigen.data.datasets import load_dataset

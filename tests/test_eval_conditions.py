@@ -84,7 +84,6 @@ def test_items_needing_too_much_are_truncated_and_counted():
     assert all(len(c.tokens) <= 200 for c in plan.contexts)
 
 
-
 def test_restatements_keep_k_of_each_fact_and_share_contexts():
     """Documents restating one fact (doc_groups): a sampled context needs `restatements` of them, drawn
     per seed; 0 keeps all. Fewer restatements let more facts, and so more items, share a context."""
@@ -105,6 +104,7 @@ def test_restatements_keep_k_of_each_fact_and_share_contexts():
                        if items[0] in c.items for i in c.doc_ids if i in items[0].meta["doc_ids"])
              for s in range(4)]
     assert len(set(draws)) > 1  # the seed draws which restatements
+
 
 PEOPLE = [("Femp Glon", "dax wug"), ("Yomp Troff", "zorp kibe"), ("Gruds Blick", "sneb plim"),
           ("Drell Vusk", "tand frob"), ("Quib Horn", "jist melk"), ("Snab Prock", "wimp curd")]

@@ -1,7 +1,6 @@
 """The training engine on random tokens (no corpus needed): schedule, accumulation, cross-document
 targets, finetune, config overrides, and data parallelism (2 gloo processes == 1 process)."""
 
-
 import pytest
 import torch
 import torch.distributed as dist

@@ -148,12 +148,16 @@ PARALLEL = ("ft",)  # conditions whose seeds may run in separate processes (each
 _WORKER: tuple | None = None  # (condition, setup) inherited by forked workers
 
 
+def _timed(run_condition, setup: EvalSetup, seed: int):
+    start = time.perf_counter()
+    res = run_condition(setup, seed)
+    return seed, res, time.perf_counter() - start
+
+
 def _run_seed(seed: int, threads: int):
     cond, setup = _WORKER
     torch.set_num_threads(threads)
-    start = time.perf_counter()
-    res = cond(setup, seed)
-    return seed, res, time.perf_counter() - start
+    return _timed(cond, setup, seed)
 
 
 def run_seeds(cond: str, run_condition, setup: EvalSetup, seeds):
@@ -169,9 +173,7 @@ def run_seeds(cond: str, run_condition, setup: EvalSetup, seeds):
     on_cpu = next(setup.model.parameters()).device.type == "cpu"
     if workers < 2 or not on_cpu or cond not in PARALLEL:
         for seed in seeds:
-            start = time.perf_counter()
-            res = run_condition(setup, seed)
-            yield seed, res, time.perf_counter() - start
+            yield _timed(run_condition, setup, seed)
         return
     _WORKER = (run_condition, setup)
     try:
