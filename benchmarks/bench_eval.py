@@ -98,9 +98,9 @@ def main() -> None:
     from minigen.data.datasets import load_dataset
 
     if args.ckpt:
-        from minigen.eval.compare import load_checkpoint
+        from minigen.checkpoint import load_run
 
-        model, tokenizer, cfg = load_checkpoint(args.ckpt, "cpu")
+        model, tokenizer, cfg = load_run(args.ckpt, "cpu")
     else:
         model, tokenizer, cfg = random_tiny_model()
     ds = load_dataset(args.dataset, lexicon_seed=cfg.data.lexicon_seed)
@@ -134,7 +134,7 @@ def main() -> None:
           f"(the time ratio at equal tokens/s: the floor a context of this size sets)")
 
     if args.compare:
-        from minigen.eval.compare import run_compare
+        from minigen.compare import run_compare
 
         if not args.ckpt:
             raise SystemExit("--compare needs --ckpt (a pretrained run directory)")

@@ -3,8 +3,8 @@
 The reversal probe needs: find the line that mentions the question's first word; if the word is that
 line's subject, copy its comparative; if it is the object, flip it. Trained on reversals only, the model
 flips every comparative; on restatements only, it copies; on both at once (the corpus knob
-`data.same_share`) it learns neither (README, "Copy or flip"). Built from parts, it learns it (README,
-"A curriculum that teaches the role"):
+`data.same_share`) it learns neither (docs/log/2026-11-26-copy-or-flip.md). Built from parts, it
+learns it (docs/log/2026-11-27-role-curriculum.md):
 
   phase1  from scratch: every question in ONE direction (`--mode flip`: reversals; `copy`:
           restatements), and most later facts reuse an earlier word in the other role ("confusers"),
@@ -17,8 +17,8 @@ flips every comparative; on restatements only, it copies; on both at once (the c
           plain, with confusers, and with every fact saying "more" (300 documents each).
 
 The documents are the corpus's own `icl_roles` type (`minigen.data.docs.role_doc`); the `tiny-roles`
-preset runs the README's five phases as one `minigen pretrain`. This script is for the variations: each
-phase alone, with other settings, and the `roles` check.
+preset runs the five phases of docs/log/2026-11-27-role-curriculum.md as one `minigen pretrain`. This
+script is for the variations: each phase alone, with other settings, and the `roles` check.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import typer
 
 from minigen.data.docs import reverse, role_doc
 
-# The dense corpus of the README's "Copy or flip" section, with role-curriculum documents only.
+# The dense corpus of docs/log/2026-11-26-copy-or-flip.md, with role-curriculum documents only.
 DENSE = ["data.w_icl_reversal=0", "data.w_icl_roles=1", "data.w_icl_syllogism=0", "data.w_icl_other=0",
          "data.w_icl_people=0", "data.w_facts=0", "data.w_rewrite=0", "data.w_inference=0", "data.w_qa=0",
          "data.canonical_share=1", "data.prefix_prob=0", "data.facts_min=2", "data.facts_max=3",
@@ -65,7 +65,8 @@ def phase2(init: Path = typer.Option(...), out: Path = typer.Option(...), steps:
     corpus (no other document types, 2-3 facts per document), as the curriculum's checkpoints already
     have, for continuing another run, e.g. the tiny default."""
     from minigen import checkpoint as ckpt
-    from minigen.model import load_run
+    from minigen.checkpoint import load_run
+    from minigen.files import atomic_write
     from minigen.pretrain import RowStream
     from minigen.probe import Probe
     from minigen.train import make_optimizer, train
@@ -102,7 +103,7 @@ def phase2(init: Path = typer.Option(...), out: Path = typer.Option(...), steps:
     train(model, RowStream(cfg, tok, torch.device("cpu")), cfg.train, optimizer=opt, on_step=report,
           log_every=250)
     out.mkdir(parents=True, exist_ok=True)
-    ckpt.atomic_write(out / ckpt.TOKENIZER, tok.save)
+    atomic_write(out / ckpt.TOKENIZER, tok.save)
     ckpt.write_config(out, cfg, {"curriculum_from": str(init)})
     ckpt.save_checkpoint(out, model, opt, steps, 0)
 
@@ -112,9 +113,9 @@ def roles(runs: list[Path], n: int = 300):
     """Copy / flip accuracy (log-likelihood after "A are", right vs. flipped comparative) on canonical
     documents of 2-3 facts over evaluation words: plain, with confusers, and with every fact saying "more"
     (a chance-level model: .5)."""
+    from minigen.checkpoint import load_run
     from minigen.data.lexicon import Lexicon
     from minigen.diagnose import prefers_comparative
-    from minigen.model import load_run
 
     for run in runs:
         model, tok, cfg = load_run(run)

@@ -7,8 +7,8 @@ can never pair weights with the wrong optimizer state; model.safetensors is the 
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
 import random
 import subprocess
 from importlib import metadata
@@ -19,21 +19,10 @@ import torch
 
 from minigen.config import RunConfig
 from minigen.errors import UserError
+from minigen.files import atomic_write, atomic_write_text
 
 CONFIG, TOKENIZER, WEIGHTS, STATE, METRICS = (
     "config.json", "tokenizer.json", "model.safetensors", "trainer_state.pt", "metrics.jsonl")
-
-
-def atomic_write(path: Path, write) -> None:
-    """write(tmp_path) then rename over path: readers see the old file or the new one, never half."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    write(tmp)
-    os.replace(tmp, path)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 
 def provenance() -> dict:
@@ -174,9 +163,20 @@ def load_run(run_dir, device: str | torch.device = "cpu"):
         tokenizer = Tokenizer.load(run_dir / TOKENIZER)
     except Exception as e:
         raise UserError(f"{run_dir / TOKENIZER} is corrupt ({type(e).__name__}); {hint}") from None
+    if tokenizer.vocab_size != cfg.model.vocab_size:
+        raise UserError(f"{run_dir / TOKENIZER} has {tokenizer.vocab_size} tokens but the model was "
+                        f"trained with {cfg.model.vocab_size}; restore the run's own tokenizer.json")
+    expected = json.loads((run_dir / CONFIG).read_text()).get("meta", {}).get("tokenizer_sha256")
+    if expected and file_sha256(run_dir / TOKENIZER) != expected:
+        raise UserError(f"{run_dir / TOKENIZER} is not the tokenizer the model was trained with "
+                        f"(sha256 differs); restore the run's own tokenizer.json")
     model = Transformer(cfg.model)
     try:
         load_model(model, str(run_dir / WEIGHTS), device="cpu")
     except Exception as e:
         raise UserError(f"{run_dir / WEIGHTS} is corrupt ({type(e).__name__}); {hint}") from None
     return model.to(device).eval(), tokenizer, cfg
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

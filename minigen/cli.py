@@ -14,6 +14,7 @@ from typing import Optional
 import typer
 
 from minigen.errors import UserError
+from minigen.eval.options import DEFAULT_CONDITIONS, option_keys_help
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -51,18 +52,15 @@ def pretrain(
 def compare(
     split: str = typer.Option(..., help="reversal, syllogism, semantic, reversal_curse, or all."),
     ckpt: Path = typer.Option(Path("runs/tiny"), help="Run directory made by `minigen pretrain`."),
-    conditions: str = typer.Option("base,icl,ft", help="Comma-separated conditions to run."),
+    conditions: str = typer.Option(DEFAULT_CONDITIONS, help="Comma-separated conditions to run."),
     seeds: int = typer.Option(3, help="Number of seeds (finetuning seeds / ICL document orders)."),
     out: Optional[Path] = typer.Option(None, help="Output directory (default: CKPT/compare/SPLIT)."),
     set_: list[str] = typer.Option(
-        [], "--set", help="Override a compare option: --set ft.lr=1e-4. Keys: ft.lr, ft.steps (0: auto), "
-        "ft.epochs, ft.batch_size, ft.warmup, ft.sentences (none|independent|cumulative), ft.save, "
-        "icl.max_tokens, icl.restatements, data.size, data.seed, eval.batch_size, eval.bootstrap, "
-        "eval.same_direction, eval.threads, eval.workers."),
+        [], "--set", help=f"Override a compare option: --set data.words=dev. Keys: {option_keys_help()}."),
     wandb: str = typer.Option("offline", help="W&B mode: online, offline or disabled."),
 ) -> None:
     """Compare base / ICL / finetuning (and augmented finetuning) on one dataset."""
-    from minigen.eval.compare import run_compare
+    from minigen.compare import run_compare
 
     run_compare(
         split=split, ckpt=ckpt, conditions=conditions, seeds=seeds, out=out, overrides=list(set_),

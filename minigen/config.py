@@ -117,8 +117,8 @@ class RunConfig:
 # The scaling ladder. Each rung fully specifies shape, context, batch, LR and steps; anything not
 # listed keeps the dataclass default. `tiny` is the CPU default (about 10 minutes on 2 cores), a
 # curriculum of role-curriculum documents; `tiny-mixed` is the same shape on the mixed corpus that every
-# other rung uses; `tiny-roles` and `tiny-icl` are longer, earlier curricula (README, "A curriculum that
-# teaches the role"); the GPU rungs follow the usual GPT-style scaling.
+# other rung uses; `tiny-roles` and `tiny-icl` are longer, earlier curricula
+# (docs/log/2026-11-27-role-curriculum.md); the GPU rungs follow the usual GPT-style scaling.
 # tiny-roles' stages after the first: a stream the first never saw, a short warmup; templates and prefixes
 _LATER = {"data.seed": 11, "train.warmup": 50}
 _TEMPLATES = {"data.roles_more_share": 0.5, "data.canonical_share": 0.5, "data.prefix_prob": 0.4}
@@ -146,8 +146,8 @@ _TINY_TRAIN = dict(batch_size=16, lr=1e-3, min_lr=1e-4, warmup=100, eval_every=2
                    log_every=10)
 
 # The default: reversals in one direction with confusers (the word's role), then the final corpus at once
-# (both directions, templates, prefixes, restated facts). Reversal probe 1.00 / 1.00 at the end of
-# 600 + 1,400 steps (.98 / .98 at step 1,000); cut to 500 + 1,000 to fit 10 minutes (README, "Status").
+# (both directions, templates, prefixes, restated facts). Found at 600 + 1,400 steps, cut to 500 + 1,000
+# to fit 10 minutes (docs/log/2026-11-27-two-stage-curriculum.md).
 _TINY_STAGES = [
     dict(steps=500, set={"data.roles_mode": "flip", "data.roles_confusers": 0.8}),
     dict(steps=1000, set={**_LATER, **_REPEATED}),
@@ -165,19 +165,19 @@ PRESETS: dict[str, dict[str, Any]] = {
         "train": {**_TINY_TRAIN, "steps": 2000},
         # The corpus defaults (dense in-context reversal / syllogism documents). lr 1e-3, not the 6e-3
         # that minimizes early loss: at 6e-3 the model never forms an induction (copy) head in 8M
-        # tokens; at 1e-3 it does (README, "Status").
+        # tokens; at 1e-3 it does (docs/log/2026-11-26-retrieval-diagnosis.md).
         "data": {},
     },
-    # tiny, taught the reversal's copy-or-flip choice in five stages (README, "A curriculum that teaches the
-    # role"): 4,500 steps, 18.4M tokens of role-curriculum documents only (2-3 facts each). No syllogisms.
+    # tiny, taught the reversal's copy-or-flip choice in five stages (docs/log/2026-11-27-role-curriculum.md):
+    # 4,500 steps, 18.4M tokens of role-curriculum documents only (2-3 facts each). No syllogisms.
     "tiny-roles": {
         "model": _TINY_MODEL,
         "train": _TINY_TRAIN,
         "data": _ROLES_CORPUS,
         "stages": _ROLES_STAGES,
     },
-    # tiny's two stages, then syllogisms (README, "Syllogisms on top"): 3,500 steps, 14.3M tokens; one run
-    # ended at probe 1.00 / 1.00 on reversals and .68 on syllogisms (compare: syllogism ICL .50, FT .27).
+    # tiny's two stages, then syllogisms: 3,500 steps, 14.3M tokens; what one run reached is in
+    # docs/log/2026-11-27-tiny-icl-preset.md.
     "tiny-icl": {
         "model": _TINY_MODEL,
         "train": _TINY_TRAIN,
@@ -210,13 +210,13 @@ PRESETS: dict[str, dict[str, Any]] = {
                       ckpt_every=2000, log_every=20),
         "data": {},
     },
-    "large": {  # ~150M params
+    "large": {  # ~135M params (with a 1,603-token vocabulary)
         "model": dict(n_layer=12, d_model=1024, n_head=16, n_kv_head=4, seq_len=1024),
         "train": dict(batch_size=128, lr=6e-4, min_lr=6e-5, warmup=1000, steps=20000, eval_every=2000,
                       ckpt_every=2000, log_every=50),
         "data": {},
     },
-    "xl": {  # ~350M params; sharded (FSDP2) when run under torchrun
+    "xl": {  # ~340M params; sharded (FSDP2) when run under torchrun
         "model": dict(n_layer=24, d_model=1152, n_head=18, n_kv_head=6, seq_len=2048),
         "train": dict(batch_size=128, lr=3e-4, min_lr=3e-5, warmup=2000, steps=40000, eval_every=2000,
                       ckpt_every=2000, log_every=50, parallel="fsdp"),

@@ -37,7 +37,6 @@ PRETRAIN_SECTIONS = ("model", "train", "data")
 COMPARE_SECTIONS = {"ft": "ft", "icl": "icl", "eval": "eval", "dataset": "data"}  # run key -> compare key
 AGENT_ENV = ("WANDB_SWEEP_ID", "WANDB_RUN_ID", "WANDB_SWEEP_PARAM_PATH")
 DONE = "pretrain_done.json"
-TRAIN_SPLIT = "train"  # compare's same-direction questions about the trained facts
 
 
 @dataclass
@@ -122,8 +121,8 @@ def _integer(key: str, text: str) -> int:
 
 def check(params: dict) -> Experiment:
     """Validate a run's parameters without running anything (names, types, values)."""
+    from minigen.compare import parse_conditions, parse_split
     from minigen.config import apply_overrides, get_preset
-    from minigen.eval.compare import parse_conditions, parse_split
     from minigen.eval.options import CompareOptions
     from minigen.eval.options import apply_overrides as compare_overrides
 
@@ -232,28 +231,11 @@ def _torchrun_pretrain(exp: Experiment, ckpt: Path, resume: bool, wandb_mode: st
         raise RuntimeError(f"torchrun pretraining failed: {' '.join(cmd)}")
 
 
-def flat_metrics(results: dict) -> dict[str, float]:
-    """`DATASET/CONDITION/SPLIT/acc` (and ci_lo, ci_hi), and `CONDITION/generalization_acc` (mean over
-    the test splits other than the trained facts' "train" split): the names a sweep's `metric` can use."""
-    flat, generalization = {}, {}
-    for name, ds in results.get("datasets", {}).items():
-        for cond, res in ds.get("conditions", {}).items():
-            for split, r in res.get("splits", {}).items():
-                key = f"{name}/{cond}/{split}"
-                flat[f"{key}/acc"] = r["acc"]
-                if "ci" in r:
-                    flat[f"{key}/ci_lo"], flat[f"{key}/ci_hi"] = r["ci"]
-                if split != TRAIN_SPLIT:
-                    generalization.setdefault(cond, []).append(r["acc"])
-    for cond, accs in generalization.items():  # one number per condition, for a sweep's `metric`
-        flat[f"{cond}/generalization_acc"] = sum(accs) / len(accs)
-    return flat
-
-
 def run_experiment(params: dict, out: Path | None = None, ckpt_cache: Path | None = None,
                    wandb_mode: str = "offline") -> dict:
     """Pretrain (cached) + compare for one set of parameters; returns compare's results."""
-    from minigen.eval.compare import run_compare
+    from minigen.compare import run_compare
+    from minigen.eval.table import flat_metrics
 
     exp = check(params)
     out = Path(out or os.environ.get("MINIGEN_RUN_DIR") or Path("runs") / "experiments" / run_id(params))

@@ -38,7 +38,7 @@ def attend(q, k, v, mask, seg_k, backend: str) -> torch.Tensor:
         k = k.repeat_interleave(q.shape[1] // k.shape[1], dim=1)
         v = v.repeat_interleave(q.shape[1] // v.shape[1], dim=1)
     if backend == "triton":
-        from kernels import flash_attention
+        from minigen.kernels import flash_attention
 
         return flash_attention(q, k, v, causal=True, segment_ids=seg_k)
     if backend == "sdpa":
@@ -387,10 +387,3 @@ class Transformer(nn.Module):
                 row = row[: row.index(stop_id) + 1]
             results.append(row)
         return results
-
-
-def load_run(run_dir, device: str | torch.device = "cpu"):
-    """(model, tokenizer, cfg) of a run directory made by `minigen pretrain` (see minigen.checkpoint)."""
-    from minigen.checkpoint import load_run as load
-
-    return load(run_dir, device)

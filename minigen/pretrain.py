@@ -19,6 +19,7 @@ import torch.distributed as dist
 from minigen import checkpoint as ckpt
 from minigen.config import RunConfig, apply_overrides, get_preset, scale_stages, stage_configs
 from minigen.errors import UserError
+from minigen.files import atomic_write, output_dir
 from minigen.parallel import load_full_state, shard
 from minigen.tracking import WANDB_MODES, ConsoleProgress, make_logger
 from minigen.train import StepInfo, make_optimizer, targets_within_documents, train, world
@@ -73,13 +74,14 @@ def cached_tokenizer(data_cfg):
     tokenizer = train_tokenizer(data_cfg)
     try:
         cache.mkdir(parents=True, exist_ok=True)
-        ckpt.atomic_write(path, tokenizer.save)
+        atomic_write(path, tokenizer.save)
     except OSError:
         pass  # the cache is an optimization only
     return tokenizer
 
 
 def prepare_run_dir(out: Path, resume: bool) -> None:
+    output_dir(out)
     if resume:
         if not (out / ckpt.CONFIG).exists():
             raise UserError(f"--resume: {out} holds no run to resume; start it with "
@@ -143,7 +145,7 @@ def run_pretrain(preset: str = "tiny", out: Path | None = None, steps: int | Non
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
         if not resume or not (out / ckpt.TOKENIZER).exists():
-            ckpt.atomic_write(out / ckpt.TOKENIZER, cached_tokenizer(cfg.data).save)
+            atomic_write(out / ckpt.TOKENIZER, cached_tokenizer(cfg.data).save)
     barrier()
     tokenizer = Tokenizer.load(out / ckpt.TOKENIZER)
     if cfg.model.vocab_size == 0:
@@ -154,7 +156,8 @@ def run_pretrain(preset: str = "tiny", out: Path | None = None, steps: int | Non
             raise UserError(f"--resume with a different config ({diff}); rerun with the run's own settings "
                             f"or start a new --out")
     elif rank == 0:
-        ckpt.write_config(out, cfg, {**ckpt.provenance(), "preset": preset, "world_size": world_size})
+        ckpt.write_config(out, cfg, {**ckpt.provenance(), "preset": preset, "world_size": world_size,
+                                     "tokenizer_sha256": ckpt.file_sha256(out / ckpt.TOKENIZER)})
 
     torch.manual_seed(cfg.train.seed)
     model = Transformer(cfg.model).to(device)
@@ -177,6 +180,11 @@ def run_pretrain(preset: str = "tiny", out: Path | None = None, steps: int | Non
         progress.note(f"minigen pretrain: {preset}, {model.num_params() / 1e6:.2f}M params, "
                       f"{cfg.train.steps} steps x {cfg.train.batch_size} x {cfg.model.seq_len} tokens, "
                       f"{world_size} process(es) on {device.type}, run dir {out}")
+        left_out = {k: n for k, n in probe.skipped.items() if n}
+        if left_out:
+            parts = ", ".join(f"{n} {k} items" for k, n in left_out.items())
+            progress.note(f"probe: left out, their documents longer than model.seq_len={cfg.model.seq_len}: "
+                          f"{parts}")
     tokens_per_step = cfg.train.batch_size * cfg.model.seq_len
     t0 = time.perf_counter()
 
@@ -238,6 +246,9 @@ def run_pretrain(preset: str = "tiny", out: Path | None = None, steps: int | Non
         logger.finish()
     if main:
         progress.note(f"done: {cfg.train.steps} steps in {time.perf_counter() - t0:.0f} s; run dir {out}")
+        from minigen.eval.coverage import corpus_token_counts, write_counts
+
+        write_counts(out, corpus_token_counts(cfg, tokenizer))  # what compare's vocabulary coverage reads
     if dist.is_initialized():
         dist.destroy_process_group()
     return out

@@ -252,7 +252,8 @@ def render_markdown(name, sweep_dir, records, missing, swept, figures) -> str:
     runs = len({r.run for r in records})
     parts = [f"# Sweep report: {name}", "",
              f"{runs} run(s) with results; regenerate with `minigen report {sweep_dir}`. Accuracy is the "
-             "mean over items and seeds with its 95% bootstrap interval; chance is the uniform-guess rate.",
+             "mean over items and seeds with its 95% interval (clustered items, seeds); chance is the "
+             "uniform-guess rate.",
              ""]
     if swept:
         parts += [f"Swept parameters: {', '.join(swept)}.", ""]

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from minigen.errors import UserError
 from minigen.experiment import AGENT_ENV
+from minigen.files import atomic_write_text
 from minigen.sweep_config import Sweep, build_command, expand, load_sweep, run_id, runs_minigen, varied
 
 WANDB_MODES = ("online", "offline", "disabled")
@@ -71,16 +72,14 @@ def read_status(run_dir: Path) -> dict:
 
 
 def _write_json(path: Path, data) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(data, indent=2, default=str) + "\n")
 
 
 def metric_value(run_dir: Path, metric: dict | None) -> float | None:
     """The sweep's metric read from the run's results.json (compare's layout, or a flat mapping)."""
     if metric is None or not (run_dir / "results.json").exists():
         return None
-    from minigen.experiment import flat_metrics
+    from minigen.eval.table import flat_metrics
 
     try:
         results = json.loads((run_dir / "results.json").read_text())

@@ -60,10 +60,10 @@ def test_cli_report_matches_the_file(capsys, tmp_path):
 @pytest.mark.parametrize("name", ["aug-ft-oracle", "aug-ft-local-fixed", "ft-cumulative"])
 def test_aug_conditions_score_like_ft_and_cache_their_augmentations(name, run_dir, tmp_path):
     from minigen.augment.conditions import AUG_CONDITIONS
+    from minigen.checkpoint import load_run
     from minigen.data.datasets import load_dataset
     from minigen.eval.conditions import EvalSetup
     from minigen.eval.options import CompareOptions, apply_overrides
-    from minigen.model import load_run
 
     model, tokenizer, cfg = load_run(run_dir)
     ds = load_dataset("syllogism", size=3)

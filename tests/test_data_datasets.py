@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import zlib
 from functools import cache
 
 import pytest
@@ -32,10 +33,12 @@ def test_default_sizes_match_the_paper():
     rev = dataset("reversal")
     assert len(rev.train) == 1000 and len([t for t in rev.test if t.split == "reversal"]) == 100
     syl = dataset("syllogism")
-    assert len(syl.test) == 69 and all(len(t.options) == 6 for t in syl.test)
+    assert len([t for t in syl.test if t.split == "syllogism"]) == 69
+    assert all(len(t.options) == 6 for t in syl.test)
+    assert len([t for t in syl.test if t.split == "anti_atmosphere"]) == 30
     sem = dataset("semantic")
     assert len(sem.train) == 2200
-    assert set(sem.splits()) == {"train", "reversal", "syllogism", "category_holdout"}
+    assert set(sem.splits()) == {"train", "reversal", "syllogism", "category_holdout", "train_verbatim"}
     assert all(4 <= d.text.count("\n") + 1 <= 40 for d in sem.train)
     rc = dataset("reversal_curse")
     for subset in ("name_to_desc", "desc_to_name", "both"):
@@ -103,7 +106,7 @@ def test_syllogism_question_order_gives_nothing_away():
     term by rule; a symmetric answer ("No a are b") is accepted in both directions and chance counts it."""
     ds = dataset("syllogism")
     first_is_subject, n_accepted = [], []
-    for item in ds.test:
+    for item in [t for t in ds.test if t.split == "syllogism"]:
         forms = [from_list(f) for f in item.meta["option_forms"]]
         named_first = item.prompt.split("about ", 1)[1].split(" and ")[0]
         answer = forms[item.answer]
@@ -124,17 +127,18 @@ def test_syllogism_guesses_that_ignore_the_premises_score_chance():
     ds = dataset("syllogism")
     chance = ds.chance["syllogism"]
     assert chance == pytest.approx(0.25, abs=0.005)
+    items = [t for t in ds.test if t.split == "syllogism"]  # anti_atmosphere: every answer is "Some"
     for quantifier in ("all", "some", "no", None):
         for subject in ("first", "second", None):
             score = 0.0
-            for item in ds.test:
+            for item in items:
                 named_first = item.prompt.split("about ", 1)[1].split(" and ")[0]
                 forms = [from_list(f) for f in item.meta["option_forms"]]
                 picks = [k for k, f in enumerate(forms)
                          if quantifier in (None, f.q) and subject in (None, "first" if f.s == named_first
                                                                      else "second")]
                 score += sum(k in item.accepted() for k in picks) / len(picks)
-            assert score / len(ds.test) == pytest.approx(chance, abs=0.02), (quantifier, subject)
+            assert score / len(items) == pytest.approx(chance, abs=0.02), (quantifier, subject)
 
 
 def test_semantic_answers_are_also_distractors():
@@ -153,7 +157,7 @@ def test_semantic_answers_are_also_distractors():
 def test_sizes_scale_and_bad_sizes_are_user_errors():
     small = load_dataset("reversal", size=40)
     assert len(small.train) == 400 and len([t for t in small.test if t.split == "reversal"]) == 40
-    assert len(load_dataset("syllogism", size=0.5).test) == 34
+    assert len([t for t in load_dataset("syllogism", size=0.5).test if t.split == "syllogism"]) == 34
     assert len(load_dataset("semantic", size=20).train) == 400
     for name in DATASETS:
         with pytest.raises(UserError):
@@ -197,7 +201,7 @@ def test_cli_show_and_export(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main(["data", "export", "syllogism", "--out", str(tmp_path / "syl")])
     assert e.value.code == 0
-    assert len((tmp_path / "syl" / "test.jsonl").read_text().splitlines()) == 69
+    assert len((tmp_path / "syl" / "test.jsonl").read_text().splitlines()) == 69 + 30
 
 
 def test_export_is_identical_across_processes(tmp_path):
@@ -218,7 +222,10 @@ def test_reversal_curse_options_are_counterbalanced():
     """A scorer that ignores the prompt (any fixed preference over option strings) is at chance on
     every split, up to the 2 people per subset outside the groups of 4."""
     ds = dataset("reversal_curse")
-    for preference in (lambda o: o, lambda o: o[::-1], len, lambda o: hash(o) % 97):
+    # Total orders over option strings (ties broken by the string): a preference with ties would pick
+    # by option position instead, which is not a preference over strings (and `hash` varies by process).
+    for preference in (lambda o: o, lambda o: o[::-1], lambda o: (len(o), o),
+                       lambda o: (zlib.crc32(o.encode()) % 97, o)):
         for split in ("reversed", "same", "both"):
             items = [t for t in ds.test if t.split == split]
             right = sum(max(t.options, key=preference) == t.options[t.answer] for t in items)

@@ -1,5 +1,5 @@
-"""Role-curriculum documents (`icl_roles`, the `tiny-roles` preset's corpus) say what the README's section
-"A curriculum that teaches the role" claims they say."""
+"""Role-curriculum documents (`icl_roles`, the `tiny-roles` preset's corpus) say what
+docs/log/2026-11-27-role-curriculum.md claims they say."""
 
 import random
 

@@ -5,12 +5,12 @@ import json
 import pytest
 
 from minigen.cli import main
+from minigen.compare import format_table, run_compare
 from minigen.errors import UserError
-from minigen.eval.compare import format_table, run_compare
 from minigen.eval.options import CompareOptions, apply_overrides
 from minigen.eval.trained_facts import same_direction_items
 
-FAST = ["data.size=6", "ft.steps=4", "ft.batch_size=4", "eval.bootstrap=200"]
+FAST = ["data.size=6", "ft.steps=4", "ft.batch_size=4", "ft.lr_sweep="]
 
 
 def test_compare_writes_results_figure_and_finetuned_weights(run_dir, tmp_path, capsys):
@@ -20,13 +20,14 @@ def test_compare_writes_results_figure_and_finetuned_weights(run_dir, tmp_path, 
     saved = json.loads((out / "results.json").read_text())
     assert saved["datasets"].keys() == {"syllogism"}
     ds = saved["datasets"]["syllogism"]
-    assert ds["test_splits"] == ["syllogism", "train"]  # + same-direction questions on the premises
+    # + same-direction questions on the premises
+    assert ds["test_splits"] == ["syllogism", "anti_atmosphere", "train"]
     assert ds["chance"]["syllogism"] == pytest.approx(1 / 4)  # "some"/"no" answers count both ways
     for cond in ("base", "icl", "ft"):
         for split in ds["test_splits"]:
             r = ds["conditions"][cond]["splits"][split]
             assert 0 <= r["ci"][0] <= r["acc"] <= r["ci"][1] <= 1
-            assert r["n"] == (6 if split == "syllogism" else 12)
+            assert r["n"] == {"syllogism": 6, "anti_atmosphere": 3, "train": 18}[split]
             assert r["seeds"] == (1 if cond == "base" else 2)  # base is deterministic: run once
             assert {"acc_per_token", "acc_per_char"} <= r.keys()
     icl_info = ds["conditions"]["icl"]["info"]["0"]
@@ -34,7 +35,7 @@ def test_compare_writes_results_figure_and_finetuned_weights(run_dir, tmp_path, 
     assert (out / "compare.png").stat().st_size > 10_000
     assert (out / "syllogism" / "ft" / "seed1" / "model.safetensors").is_file()
     lines = (out / "scores.jsonl").read_text().splitlines()
-    assert len(lines) == (1 + 2 + 2) * 18
+    assert len(lines) == (1 + 2 + 2) * 27
     printed = capsys.readouterr().out
     assert "syllogism (chance 0.25)" in printed and "icl" in printed
     assert format_table(results) in printed
@@ -49,7 +50,7 @@ def test_finetuning_seeds_in_worker_processes_score_as_in_one(run_dir, tmp_path)
                     overrides=[*FAST, f"eval.workers={workers}"], wandb_mode="disabled")
         scores[workers] = (out / "scores.jsonl").read_text()
         assert (out / "syllogism" / "ft" / "seed1" / "model.safetensors").is_file()
-    assert scores[1] == scores[2] and len(scores[1].splitlines()) == 2 * 18
+    assert scores[1] == scores[2] and len(scores[1].splitlines()) == 2 * 27
 
 
 def test_premise_questions_ask_for_the_trained_predicate():
@@ -57,7 +58,7 @@ def test_premise_questions_ask_for_the_trained_predicate():
 
     ds = load_dataset("syllogism", size=5)
     extra = same_direction_items(ds)
-    assert len(extra) == 10 and {item.split for item in extra} == {"train"}
+    assert len(extra) == 2 * len(ds.test) == 14 and {item.split for item in extra} == {"train"}  # 5 + 2 anti
     for item in extra:
         q, s, p = item.meta["fact"]
         doc = next(d.text for d in ds.train if d.id == item.meta["doc_ids"][0])

@@ -4,7 +4,7 @@ finetuning runs, lowers the loss and saves its weights."""
 import random
 
 import pytest
-from test_eval_helpers import Doc, GreedyTokenizer, Item, tiny_model
+from eval_helpers import Doc, GreedyTokenizer, Item, tiny_model
 
 import minigen.eval.conditions as conditions
 from minigen.eval.conditions import EvalSetup, split_sentences, training_texts

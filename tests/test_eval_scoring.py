@@ -7,7 +7,7 @@ where one float32 ulp is ~8e-6), so "equal within 1e-5" is checked per scored to
 
 import pytest
 import torch
-from test_eval_helpers import GreedyTokenizer, Item, comparison_items, tiny_model
+from eval_helpers import GreedyTokenizer, Item, comparison_items, tiny_model
 
 from minigen.eval.scoring import (
     ItemScore,

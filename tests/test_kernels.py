@@ -10,9 +10,9 @@ on the GPU, plus the ``gpu``-marked class at real shapes.
 import pytest
 import torch
 
-from kernels import flash_attention
-from kernels.attention import INTERPRET
-from kernels.reference import attention_reference
+from minigen.kernels import flash_attention
+from minigen.kernels.attention import INTERPRET
+from minigen.kernels.reference import attention_reference
 
 if INTERPRET:
     DEVICE = "cpu"
@@ -181,7 +181,7 @@ def test_autotune_pruning_fits_blocks_to_the_call():
     # Pure Python (the interpreter runs one fixed configuration, so the GPU pruning is checked here).
     import triton
 
-    from kernels.attention import _FWD_CANDIDATES, _prune
+    from minigen.kernels.attention import _FWD_CANDIDATES, _prune
 
     configs = []
     for m, n, w, s, max_head_dim in _FWD_CANDIDATES:

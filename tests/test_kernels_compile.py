@@ -18,8 +18,8 @@ SCRIPT = textwrap.dedent('''
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
 
-    from kernels._backward import _bwd_delta_kernel, _bwd_dkdv_kernel, _bwd_dq_kernel
-    from kernels._forward import _fwd_kernel
+    from minigen.kernels._backward import _bwd_delta_kernel, _bwd_dkdv_kernel, _bwd_dq_kernel
+    from minigen.kernels._forward import _fwd_kernel
 
     POINTERS = {"Q", "K", "V", "Out", "DO", "DK", "DV", "DQ"}
 

@@ -20,10 +20,10 @@ def tiny(backend="sdpa", **kw):
 def need_backend(backend):
     if backend == "triton":
         try:
-            import kernels  # noqa: F401
-            from kernels import flash_attention  # noqa: F401
+            import minigen.kernels  # noqa: F401
+            from minigen.kernels import flash_attention  # noqa: F401
         except Exception:
-            pytest.skip("kernels.flash_attention not available")
+            pytest.skip("minigen.kernels.flash_attention not available")
 
 
 def test_score_equals_hand_computed_log_softmax():

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from minigen.errors import UserError
+from minigen.eval.table import flat_metrics
 from minigen.experiment import (
     check,
-    flat_metrics,
     icl_share_overrides,
     parse_flags,
     pretrain_key,

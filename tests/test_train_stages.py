@@ -74,7 +74,7 @@ def test_stages_run_in_order_with_their_own_schedule(reference):
     # stage 1: warmup 2 to 1e-2; stage 2 restarts its warmup (3 steps) towards its own peak 5e-3
     assert lr[0] == pytest.approx(5e-3) and lr[1] == pytest.approx(1e-2)
     assert lr[6] == pytest.approx(5e-3 / 3) and lr[8] == pytest.approx(5e-3)
-    assert "probe_reversal" in recs[5] and "probe_reversal" in recs[11]  # each stage ends with a probe
+    assert "heldout_loss" in recs[5] and "heldout_loss" in recs[11]  # each stage ends with an evaluation
     config = json.loads((reference / "config.json").read_text())
     assert config["train"]["steps"] == 12 and config["stages"] == MICRO["stages"]
 

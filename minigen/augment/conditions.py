@@ -33,7 +33,7 @@ from minigen.data.datasets import Document
 
 STRATEGIES_OF = {"local": ("local",), "global": ("global",), "oracle": ("oracle-local", "oracle-global")}
 SUMMARY_KEYS = ("generated", "share_parsed", "share_valid", "share_new", "share_new_valid",
-                "share_states_answer")
+                "share_states_answer", "test_items_answered")
 
 
 def fingerprint(setup, strategy: str, cfg: AugmentConfig) -> str:

@@ -14,9 +14,9 @@ from functools import lru_cache
 
 from minigen.augment.facts import parse_statement
 from minigen.data.corpus import CorpusConfig
-from minigen.data.docs import REWRITE_LABEL, rewrite_doc
+from minigen.data.docs import rewrite_doc
 from minigen.data.lexicon import Lexicon
-from minigen.data.templates import INFERENCE_HEADER, english_vocabulary
+from minigen.data.templates import INFERENCE_HEADER, REWRITE_LABEL, english_vocabulary
 
 N_EXAMPLES = 3  # rewrite examples in a local prompt
 

@@ -10,6 +10,7 @@ from minigen.augment.facts import TestAnswers, TrainingFacts
 from minigen.augment.generate import AugmentConfig, augment, check_strategy
 from minigen.augment.report import Tally, annotate, format_report
 from minigen.errors import UserError
+from minigen.files import output_file
 
 # After this many model samples without one statement that parses, the checkpoint is judged unable
 # to write the format: stop (keeping what was written) rather than spend hours generating noise.
@@ -65,6 +66,7 @@ def run_augment(split: str, strategy: str, ckpt: Path, out: Path, n: int = 4, se
     `size` scales the dataset as compare's data.size does ("": the paper's size; "20"; "0.5").
     """
     check_strategy(strategy)
+    output_file(Path(out))
     if temperature < 0:
         raise UserError(f"--temperature {temperature}: must be >= 0 (0: greedy)")
     from minigen.eval.options import DataOptions
@@ -81,14 +83,14 @@ def run_augment(split: str, strategy: str, ckpt: Path, out: Path, n: int = 4, se
     else:
         import torch
 
-        from minigen.eval.compare import load_checkpoint
+        from minigen.checkpoint import load_run
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
         if device == "cpu":
             # A ~1M-parameter model's matrices are too small to split across threads; on a shared CPU
             # two spinning threads made sampling several times slower (as compare's eval.threads).
             torch.set_num_threads(1)
-        model, tokenizer, run_cfg = load_checkpoint(Path(ckpt), device)
+        model, tokenizer, run_cfg = load_run(Path(ckpt), device)
     lexicon_seed = run_cfg.data.lexicon_seed if run_cfg is not None else 0
     cfg.lexicon_seed = lexicon_seed
 

@@ -35,12 +35,14 @@ def show(
     lexicon_seed: int = typer.Option(0, help="Lexicon seed (which words are evaluation words)."),
     size: Optional[str] = typer.Option(None, help="An int counts the dataset's unit; a float scales it."),
     n: int = typer.Option(5, help="How many training documents and test items per split to print."),
+    words: str = typer.Option("test", help="Evaluation-word slice: test (what compare reports) or dev."),
 ) -> None:
     """Print a readable sample of a dataset's training documents and test items (answer marked *)."""
     from minigen.data.datasets import load_dataset
 
-    ds = load_dataset(name, seed=seed, lexicon_seed=lexicon_seed, size=_parse_size(size))
-    print(f"# {ds.name}: {len(ds.train)} training documents, {len(ds.test)} test items, chance {ds.chance}")
+    ds = load_dataset(name, seed=seed, lexicon_seed=lexicon_seed, size=_parse_size(size), words=words)
+    print(f"# {ds.name} ({words} words): {len(ds.train)} training documents, {len(ds.test)} test items, "
+          f"chance {ds.chance}")
     print("\n## training documents")
     for doc in ds.train[:n]:
         print(f"[{doc.id}]\n{doc.text}\n")
@@ -66,6 +68,7 @@ def export(
     seed: int = typer.Option(0, help="Dataset seed, or corpus stream seed."),
     lexicon_seed: int = typer.Option(0, help="Lexicon seed (which words are evaluation words)."),
     size: Optional[str] = typer.Option(None, help="Datasets: an int counts the unit; a float scales it."),
+    words: str = typer.Option("test", help="Evaluation-word slice: test (what compare reports) or dev."),
 ) -> None:
     """Export a dataset (train.jsonl, test.jsonl) or the first N tokens of the corpus (plain text)."""
     from minigen.data.export import export_corpus, export_dataset
@@ -78,5 +81,6 @@ def export(
         return
     if tokens is not None:
         raise UserError("--tokens is only for `export corpus`; datasets are sized with --size")
-    n_train, n_test = export_dataset(name, out, seed=seed, lexicon_seed=lexicon_seed, size=_parse_size(size))
+    n_train, n_test = export_dataset(name, out, seed=seed, lexicon_seed=lexicon_seed, size=_parse_size(size),
+                                     words=words)
     print(f"wrote {n_train} training documents and {n_test} test items to {out}")

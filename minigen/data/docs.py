@@ -32,12 +32,14 @@ from minigen.data.logic import (
     valid_syllogism_patterns,
 )
 from minigen.data.people_templates import DESC_FIRST, NAME_FIRST, fill
-from minigen.data.templates import INFERENCE_HEADER, body, n_variants, render, syllogism_prompt
-
-# English phrases only the corpus uses (the tokenizer keeps every English word whole).
-REWRITE_LABEL = "In other words:"
-QA_PHRASES = ("Q:", "A:", "Yes.", "No.", "Are", "Who is", "What do", "have?", "What can", "do?", "and")
-EXTRA_ENGLISH = (REWRITE_LABEL, *QA_PHRASES)
+from minigen.data.templates import (
+    INFERENCE_HEADER,
+    REWRITE_LABEL,
+    body,
+    n_variants,
+    render,
+    syllogism_prompt,
+)
 
 _DIMS = tuple(a for a, _, _ in ADJECTIVES)
 _VERBS = tuple(v for v, _ in RELATION_VERBS)
@@ -126,8 +128,8 @@ def icl_reversal_doc(rng: random.Random, words: list[str], cfg) -> str:
 def role_doc(rng: random.Random, words: list[str], n: int, mode: str, cross: float,
              same_share: float = 0.5, fact_text=canonical, more_only: bool = False,
              repeats: int = 0) -> tuple[str, list[Compare], list[Compare]]:
-    """(the fact lines, the facts, the questions as forms) of a role-curriculum document (README, "A
-    curriculum that teaches the role").
+    """(the fact lines, the facts, the questions as forms) of a role-curriculum document
+    (docs/log/2026-11-27-role-curriculum.md).
 
     mode "copy" / "flip": questions in one direction only, and each later fact reuses, with probability
     `cross`, an earlier fact's word in the other role ("confusers": copy reuses an earlier subject as

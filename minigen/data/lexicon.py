@@ -25,9 +25,15 @@ CODAS = (
 )
 HEADS = tuple(o + v for o in ONSETS for v in VOWELS)
 
-# Enough evaluation words for the largest dataset (semantic: ~110 categories plus people and
-# objects); everything else is pretraining vocabulary.
+# The evaluation pool; everything else is pretraining vocabulary. It is split again into the `test`
+# words (what `compare` reports) and the `dev` words (what every choice of recipe, prompt or
+# hyperparameter is made on). The largest dataset at the paper's size (reversal_curse: 3 x 30 people
+# of 4 words) needs 360 words, so `test` holds 360 and `dev` the other 340 (reversal_curse on dev holds
+# at most 28 people per subset). The pool keeps its size so that the pretraining pool, and with it
+# every corpus stream and checkpoint, stay as they were.
 EVAL_POOL_SIZE = 700
+TEST_POOL_SIZE = 360
+WORD_SLICES = ("test", "dev")
 # Every head and coda of an evaluation word must occur in at least this many pretraining words.
 MIN_PIECE_SUPPORT = 8
 
@@ -55,7 +61,8 @@ def _all_words() -> tuple[str, ...]:
 class Lexicon:
     """The seeded split of nonsense words into pretraining and evaluation pools.
 
-    pretrain_words / eval_words: disjoint, each in a seeded random order.
+    pretrain_words / eval_words: disjoint, each in a seeded random order; eval_words = test_words +
+    dev_words (`words(slice)`), disjoint.
     adjectives: comparison dimensions as (adjective, "more" form, "less" form).
     Names of people are pool words, capitalized (`name_part`).
     """
@@ -79,7 +86,14 @@ class Lexicon:
         chosen = set(eval_words)
         self.eval_words: list[str] = eval_words
         self.pretrain_words: list[str] = [w for w in words if w not in chosen]
+        self.test_words: list[str] = eval_words[:TEST_POOL_SIZE]
+        self.dev_words: list[str] = eval_words[TEST_POOL_SIZE:]
         self.adjectives: list[tuple[str, str, str]] = list(ADJECTIVES)
+
+    def words(self, slice_: str) -> list[str]:
+        """The evaluation words of one slice: "test" or "dev"."""
+        assert slice_ in WORD_SLICES, slice_
+        return self.test_words if slice_ == "test" else self.dev_words
 
 
 def name_part(word: str) -> str:

@@ -23,6 +23,10 @@ from minigen.data.english import (
 from minigen.data.logic import Compare, Describe, Form, Prop, Quant, Relation
 from minigen.data.people_templates import DESC_FIRST, NAME_FIRST
 
+# English phrases only the corpus uses (the tokenizer keeps every English word whole).
+REWRITE_LABEL = "In other words:"
+QA_PHRASES = ("Q:", "A:", "Yes.", "No.", "Are", "Who is", "What do", "have?", "What can", "do?", "and")
+
 COMPARE_TEMPLATES = (
     "{a} are {dir} {adj} than {b}",
     "{a} are generally {dir} {adj} than {b}",
@@ -178,9 +182,7 @@ def english_vocabulary() -> frozenset[str]:
         *(w for a in ADJECTIVES for w in a), *PROPERTY_ADJECTIVES, *PROPERTY_NOUNS, *PROPERTY_VERBS,
         *(w for pair in RELATION_VERBS for w in pair), *PERSON_ROLES, *NAME_FIRST, *DESC_FIRST,
     ]
-    from minigen.data.docs import EXTRA_ENGLISH  # the corpus's own phrases (QA, rewrites)
-
-    texts.extend(EXTRA_ENGLISH)
+    texts.extend([REWRITE_LABEL, *QA_PHRASES])
     words = {w for t in texts for w in re.findall(r"[A-Za-z]+", re.sub(r"\{\w+\}", " ", t))}
     words |= {w.capitalize() for w in words} | {w.lower() for w in words}
     return frozenset(words - set(NAME_SUFFIXES))

@@ -2,7 +2,10 @@
 
 - `base`: the pretrained model, no exposure to the dataset (the contamination / guessability check);
 - `icl`: the training documents in the context, then the prompt (see `contexts.py`);
-- `ft`: full-parameter finetuning on the training documents, then the prompt with no context.
+- `ft`: full-parameter finetuning on the training documents, then the prompt with no context;
+- `ft-format`: the format control: finetuning on the test strings themselves (prompt + answer of every
+  item), then the same no-context test. Near 1.0 it shows FT can answer the test's format at all; below
+  it, an `ft` failure is (also) a format failure, not evidence that FT does not generalize.
 
 ICL and FT read the same documents, `setup.documents`. New conditions (the augmentation issue's
 aug-ft-*) join by adding a function to `CONDITIONS`.
@@ -40,6 +43,8 @@ class EvalSetup:
 class ConditionResult:
     scores: list[ItemScore]  # one per item of setup.items, same order
     info: dict  # reported in results.json (context sizes, losses, timings ...)
+    # ICL: per context, (its document texts, the ids of the items scored in it), for the heuristics
+    contexts: list[tuple[list[str], list[str]]] | None = None
 
 
 Condition = Callable[[EvalSetup, int], ConditionResult]
@@ -73,7 +78,9 @@ def icl(setup: EvalSetup, seed: int) -> ConditionResult:
                 balanced.setdefault(s.split, []).append(s.correct())
         info["balanced_items_acc"] = {k: sum(v) / len(v) for k, v in balanced.items()}
         info["balanced_items_n"] = {k: len(v) for k, v in balanced.items()}
-    return ConditionResult([by_id[item.id] for item in setup.items], info)
+    texts = {d.id: d.text for d in setup.documents}
+    contexts = [([texts[i] for i in c.doc_ids], [item.id for item in c.items]) for c in plan.contexts]
+    return ConditionResult([by_id[item.id] for item in setup.items], info, contexts)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -117,24 +124,43 @@ def training_sequences(documents: list, tokenizer, sentences: str = "none") -> l
 
 def ft(setup: EvalSetup, seed: int) -> ConditionResult:
     """Full-parameter finetuning of a copy of the model on the training documents, then no-context scoring."""
+    sentences = setup.options.ft.sentences
+    result = finetune_and_score(setup, seed, training_sequences(setup.documents, setup.tokenizer, sentences),
+                                "ft")
+    result.info["sentences"] = sentences
+    return result
+
+
+def ft_format(setup: EvalSetup, seed: int) -> ConditionResult:
+    """The format control: finetuning on every test item's prompt + answer, then the same test. It
+    trains for the paper's most steps (1,000; ft.steps when set): a control gives FT every chance."""
+    from minigen.eval.options import MAX_AUTO_STEPS
+
+    texts = [item.prompt + item.options[item.answer] for item in setup.items]
+    sequences = [[setup.tokenizer.bos_id, *setup.tokenizer.encode(t), setup.tokenizer.eos_id] for t in texts]
+    return finetune_and_score(setup, seed, sequences, "ft-format", setup.options.ft.steps or MAX_AUTO_STEPS)
+
+
+def finetune_and_score(setup: EvalSetup, seed: int, sequences: list[list[int]], name: str,
+                       steps: int = 0) -> ConditionResult:
+    """Finetune a copy of the model on `sequences` (setup.options.ft; `steps`, or 0: ft's own rule), then
+    score every item without context; the weights go to out_dir/NAME/seedS/ when ft.save is on."""
     from minigen.train import finetune
 
     opts = setup.options.ft
     model = copy.deepcopy(setup.model)
-    sequences = training_sequences(setup.documents, setup.tokenizer, opts.sentences)
     start = time.perf_counter()
-    steps = opts.resolve_steps(len(sequences))
+    steps = steps or opts.resolve_steps(len(sequences))
     losses = finetune(model, sequences, lr=opts.lr, steps=steps, batch_size=opts.batch_size, seed=seed,
                       warmup=min(opts.warmup, steps // 2))
     train_s = time.perf_counter() - start
     model.eval()
     info = {"train_s": train_s, "sequences": len(sequences), "first_loss": losses[0],
-            "final_loss": losses[-1], "steps": steps, "lr": opts.lr, "batch_size": opts.batch_size,
-            "sentences": opts.sentences}
+            "final_loss": losses[-1], "steps": steps, "lr": opts.lr, "batch_size": opts.batch_size}
     if opts.save and setup.out_dir is not None:
         from safetensors.torch import save_model
 
-        path = Path(setup.out_dir) / "ft" / f"seed{seed}" / "model.safetensors"
+        path = Path(setup.out_dir) / name / f"seed{seed}" / "model.safetensors"
         path.parent.mkdir(parents=True, exist_ok=True)
         save_model(model, str(path), metadata={"seed": str(seed), "steps": str(steps),
                                                "lr": str(opts.lr)})
@@ -145,5 +171,6 @@ def ft(setup: EvalSetup, seed: int) -> ConditionResult:
     return ConditionResult(scores, info)
 
 
-CONDITIONS: dict[str, Condition] = {"base": base, "icl": icl, "ft": ft}
+CONDITIONS: dict[str, Condition] = {"base": base, "icl": icl, "ft": ft, "ft-format": ft_format}
 DETERMINISTIC = {"base"}  # conditions whose result does not depend on the seed: run once
+CONTROLS = {"ft-format"}  # controls, run at one seed: they check a premise, they are not a result

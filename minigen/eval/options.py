@@ -1,13 +1,12 @@
 """Options of `minigen compare`, typed, with `--set SECTION.KEY=VALUE` overrides.
 
 Finetuning defaults follow the paper's recipe (full-parameter, 200-1,000 steps) scaled to a model
-pretrained from scratch: lr 3e-3 (the tiny preset's own peak rate; the paper's 3e-4 suits a large
-pretrained model), steps chosen to give 20 passes over the training sequences within the paper's
+pretrained from scratch: steps chosen to give 20 passes over the training sequences within the paper's
 200-1,000, and documents split into independent sentences, so each fact is also learned on its own,
-as the no-context test asks for it. Measured on the tiny preset: with whole documents, finetuning
-recalled a syllogism document's second premise without its first line 25% of the time; split, 99%.
-Trained-fact accuracy with these defaults (3 seeds): syllogism 100%, reversal_curse 100%, reversal
-92%, semantic 42% (its 28,518 sentences get under one pass in 1,000 steps).
+as the no-context test asks for it. The peak learning rate is chosen per dataset from `ft.lr_sweep`
+(plain FT at seed 0, on trained-facts accuracy, ties broken by the answer's log-probability margin:
+the same-direction split, never a generalization split; see `minigen.compare.sweep_ft_lr`);
+`ft.lr` is used when the sweep is empty.
 """
 
 from __future__ import annotations
@@ -20,12 +19,16 @@ from minigen.config import parse_value
 from minigen.errors import UserError
 
 SENTENCE_MODES = ("none", "independent", "cumulative")
+DEFAULT_CONDITIONS = "base,icl,ft,ft-format"  # what `minigen compare` runs unless told otherwise
 MIN_AUTO_STEPS, MAX_AUTO_STEPS = 200, 1000  # the paper's range of finetuning steps
 
 
 @dataclass
 class FTOptions:
-    lr: float = 3e-3  # peak learning rate (warmup, then cosine decay to lr/10)
+    lr: float = 3e-3  # peak learning rate (warmup, then cosine decay to lr/10) when lr_sweep is empty
+    # Comma-separated peak rates tried per dataset (seed 0), the best on trained facts is used; "": ft.lr
+    # (setting ft.lr alone also turns the sweep off)
+    lr_sweep: str = "3e-4,1e-3,3e-3"
     steps: int = 0  # optimizer steps per finetuning run; 0: `epochs` passes, within the paper's 200-1,000
     epochs: float = 20.0  # passes over the training sequences when steps=0
     batch_size: int = 16  # sequences per step
@@ -37,9 +40,20 @@ class FTOptions:
         if self.sentences not in SENTENCE_MODES:
             modes = ", ".join(SENTENCE_MODES)
             raise UserError(f"ft.sentences={self.sentences!r} is unknown; use one of {modes}")
+        self.sweep_rates()
         if self.steps < 0 or self.batch_size < 1 or self.lr <= 0 or self.warmup < 0 or self.epochs <= 0:
             raise UserError("need ft.steps >= 0 (0: auto), ft.batch_size >= 1, ft.lr > 0, ft.epochs > 0, "
                             "ft.warmup >= 0")
+
+    def sweep_rates(self) -> list[float]:
+        try:
+            rates = [float(x) for x in self.lr_sweep.split(",") if x.strip()]
+        except ValueError:
+            raise UserError(f"ft.lr_sweep={self.lr_sweep!r}: use comma-separated rates like 3e-4,1e-3,3e-3 "
+                            f"(or \"\" for ft.lr alone)") from None
+        if any(r <= 0 for r in rates):
+            raise UserError(f"ft.lr_sweep={self.lr_sweep!r}: every rate must be > 0")
+        return rates
 
     def resolve_steps(self, n_sequences: int) -> int:
         """`steps`, or (steps=0) enough for `epochs` passes, clamped to the paper's 200-1,000 steps."""
@@ -54,7 +68,8 @@ class ICLOptions:
     max_tokens: int = 0  # context budget in tokens (documents + prompt + option); 0: the model's seq_len
     # In a sampled context, how many of the documents restating one fact an item needs (0: all of
     # them, as the pretraining probe; see minigen/eval/contexts.py). 3 puts five reversal facts in a
-    # tiny context instead of one: cheaper per item, and a harder retrieval (README, "Evaluation").
+    # tiny context instead of one: cheaper per item, and a harder retrieval
+    # (docs/log/2026-11-27-icl-restatements.md).
     # Unused when every training document fits.
     restatements: int = 0
 
@@ -69,9 +84,13 @@ class ICLOptions:
 class DataOptions:
     size: str = ""  # "": the paper's size; "20": 20 units (facts / items / categories / people); "0.5": half
     seed: int = 0  # dataset seed (which facts and items); the words come from the checkpoint's lexicon_seed
+    words: str = "test"  # evaluation-word slice: test (what compare reports) or dev (for choosing settings)
 
     def __post_init__(self) -> None:
+        from minigen.data.datasets import check_words
+
         self.dataset_size()
+        check_words(self.words)
 
     def dataset_size(self) -> int | float | None:
         """The `size` argument of load_dataset: None, a count (int) or a fraction of the default (float)."""
@@ -91,7 +110,6 @@ class DataOptions:
 @dataclass
 class EvalOptions:
     batch_size: int = 64  # sequences per scoring forward pass
-    bootstrap: int = 2000  # bootstrap replicates for the 95% intervals
     same_direction: bool = True  # add same-direction questions about the trained facts
     # CPU threads for torch; 0: torch's default. One by default: a ~1M-parameter model's matrices are
     # too small to split, and on a shared 2-core CPU two spinning threads ran finetuning 30x slower.
@@ -146,5 +164,14 @@ def apply_overrides(options: CompareOptions, overrides: list[str]) -> CompareOpt
         if name not in names:
             raise UserError(f"unknown compare option {key!r}; {section} options are: {', '.join(names)}")
         setattr(sections[section], name, parse_value(key, text.strip(), getattr(sections[section], name)))
+    keys = {item.partition("=")[0].strip() for item in overrides}
+    if "ft.lr" in keys and "ft.lr_sweep" not in keys:  # a rate the user chose is the rate used
+        sections["ft"].lr_sweep = ""
     # Rebuild each section so its __post_init__ checks the final values.
     return CompareOptions(**{name: dataclasses.replace(obj) for name, obj in sections.items()})
+
+
+def option_keys_help() -> str:
+    """Every `--set` key of compare, generated from the dataclasses (for --help)."""
+    return ", ".join(f"{section.name}.{f.name}" for section in dataclasses.fields(CompareOptions)
+                     for f in dataclasses.fields(section.default_factory()))

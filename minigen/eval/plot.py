@@ -1,5 +1,7 @@
 """The comparison figure: grouped bars (one group per test split, one bar per condition), 95% CI
-error bars, and a dashed line at chance level, in the style of Lampinen et al. (2025)."""
+error bars, a dashed line at chance level and a dotted one at the strongest heuristic, in the style of
+Lampinen et al. (2025). A bar whose row is not interpretable (vocabulary not covered, or an ICL context
+that cannot be balanced) is drawn pale and hatched, labelled n/i, without an interval."""
 
 from __future__ import annotations
 
@@ -40,11 +42,26 @@ def plot_comparison(results: dict, path: Path) -> Path:
             accs = [r["acc"] for r in rows]
             err = [[a - r["ci"][0] for a, r in zip(accs, rows, strict=True)],
                    [r["ci"][1] - a for a, r in zip(accs, rows, strict=True)]]
-            handles[cond] = ax.bar(xs, accs, bar, yerr=err, capsize=2.5, color=condition_color(cond, j),
-                                   edgecolor="white", linewidth=0.5, error_kw={"elinewidth": 1})
+            ok = [r.get("interpretable", True) for r in rows]
+            color = condition_color(cond, j)
+            bars = ax.bar(xs, accs, bar, color=color, edgecolor="white", linewidth=0.5)
+            shown = [k for k, o in enumerate(ok) if o]  # no interval on a row that means nothing
+            if shown:
+                ax.errorbar([xs[k] for k in shown], [accs[k] for k in shown],
+                            yerr=[[err[0][k] for k in shown], [err[1][k] for k in shown]], fmt="none",
+                            ecolor="black", elinewidth=1, capsize=2.5)
+            handles.setdefault(cond, bars)
+            for b, o, x in zip(bars, ok, xs, strict=True):
+                if not o:
+                    b.set(alpha=0.35, hatch="///", edgecolor=color)
+                    ax.text(x, 0.02, "n/i", rotation=90, ha="center", va="bottom", fontsize=6)
+        strongest = ds.get("strongest_heuristic", {})
         for i, split in enumerate(splits):
             ax.hlines(ds["chance"][split], i - 0.45, i + 0.45, colors="black", linestyles="--", linewidth=1,
                       zorder=3)
+            if split in strongest:
+                ax.hlines(strongest[split]["acc"], i - 0.45, i + 0.45, colors="#b2182b", linestyles=":",
+                          linewidth=1.5, zorder=3)
         ax.set_xticks(range(len(splits)), [SPLIT_LABELS.get(s, s.replace("_", "\n")) for s in splits])
         ax.set_xlim(-0.6, len(splits) - 0.4)
         ax.set_ylim(0, 1.02)
@@ -52,7 +69,7 @@ def plot_comparison(results: dict, path: Path) -> Path:
         ax.spines[["top", "right"]].set_visible(False)
     axes[0].set_ylabel("accuracy")
     fig.legend(list(handles.values()), list(handles), loc="center right", frameon=False,
-               title="dashed: chance")
+               title="dashed: chance\ndotted: best heuristic\nhatched: n/i")
     fig.tight_layout(rect=(0, 0, 1 - 1.3 / fig.get_figwidth(), 1))
     path = Path(path)
     fig.savefig(path, dpi=150)

@@ -16,6 +16,9 @@ from __future__ import annotations
 import random
 
 TRAIN_SPLIT = "train"
+# Every split that asks the trained facts in the trained direction, the closest to the training text
+# first (semantic's `train_verbatim` uses the articles' own template; its `train` is a paraphrase).
+TRAINED_SPLITS = ("train_verbatim", TRAIN_SPLIT, "same")
 
 
 def same_direction_items(dataset) -> list:

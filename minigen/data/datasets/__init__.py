@@ -1,7 +1,9 @@
 """The generalization datasets: training documents and multiple-choice test items over the
 evaluation pool (words the pretraining corpus never contains).
 
-`load_dataset(name, seed=, lexicon_seed=, size=)` builds one deterministically. `size` scales the
+`load_dataset(name, seed=, lexicon_seed=, size=, words=)` builds one deterministically. `words` is the
+slice of the evaluation pool it is built on: "test" (the default, what `compare` reports) or "dev"
+(disjoint from test: for the pretraining probe and every choice of recipe or setting). `size` scales the
 world: an int is a count of the dataset's unit (reversal: facts; syllogism: items; semantic:
 categories; reversal_curse: people per subset), a float is a fraction of the default size.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 
+from minigen.data.lexicon import WORD_SLICES
 from minigen.errors import UserError
 
 DATASETS = ("reversal", "syllogism", "semantic", "reversal_curse")
@@ -54,15 +57,17 @@ class Dataset:
     train: list[Document]
     test: list[TestItem]
     chance: dict[str, float]  # per split: the accuracy of guessing
+    words: str = "test"  # the slice of the evaluation pool it is built on (lexicon.WORD_SLICES)
 
     def splits(self) -> list[str]:
         return list(dict.fromkeys(item.split for item in self.test))
 
 
 def resolve_size(name: str, size, default: int, unit: str, maximum: int) -> int:
-    """The number of units for `size` (None: default; int: count; float: fraction of default)."""
+    """The number of units for `size` (None: default, or as many as the word slice holds if fewer;
+    int: count; float: fraction of default)."""
     if size is None:
-        n = default
+        n = min(default, maximum)
     elif isinstance(size, bool) or not isinstance(size, (int, float)):
         raise UserError(
             f"{name}: size must be a number; got {size!r} (an int counts {unit}, a float scales {default})"
@@ -81,10 +86,20 @@ def resolve_size(name: str, size, default: int, unit: str, maximum: int) -> int:
 
 
 def load_dataset(
-    name: str, *, seed: int = 0, lexicon_seed: int = 0, size: float | int | None = None
+    name: str, *, seed: int = 0, lexicon_seed: int = 0, size: float | int | None = None, words: str = "test"
 ) -> Dataset:
-    """Build dataset `name` (one of DATASETS) deterministically from the seeds."""
+    """Build dataset `name` (one of DATASETS) deterministically from the seeds, on one word slice."""
     if name not in DATASETS:
         raise UserError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
+    check_words(words)
     module = importlib.import_module(f"minigen.data.datasets.{name}")
-    return module.build(seed=seed, lexicon_seed=lexicon_seed, size=size)
+    dataset = module.build(seed=seed, lexicon_seed=lexicon_seed, size=size, words=words)
+    dataset.words = words
+    return dataset
+
+
+def check_words(words: str) -> str:
+    if words not in WORD_SLICES:
+        raise UserError(f"unknown word slice {words!r}; choose one of: {', '.join(WORD_SLICES)} "
+                        f"(test: what compare reports; dev: for choosing recipes and settings)")
+    return words

@@ -13,9 +13,9 @@ def lexicon(seed: int) -> Lexicon:
     return Lexicon(seed)
 
 
-def eval_words(name: str, seed: int, lexicon_seed: int) -> list[str]:
-    """The evaluation pool in a dataset- and seed-specific order."""
-    words = list(lexicon(lexicon_seed).eval_words)
+def eval_words(name: str, seed: int, lexicon_seed: int, words: str = "test") -> list[str]:
+    """One slice of the evaluation pool ("test" or "dev") in a dataset- and seed-specific order."""
+    words = list(lexicon(lexicon_seed).words(words))
     random.Random(f"{name}:{seed}").shuffle(words)
     return words
 

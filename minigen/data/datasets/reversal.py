@@ -41,8 +41,8 @@ def _item(item_id: str, split: str, fact: Compare, correct: Compare, wrong: Comp
     )
 
 
-def build(seed: int = 0, lexicon_seed: int = 0, size=None) -> Dataset:
-    words = eval_words("reversal", seed, lexicon_seed)
+def build(seed: int = 0, lexicon_seed: int = 0, size=None, words: str = "test") -> Dataset:
+    words = eval_words("reversal", seed, lexicon_seed, words)
     n = resolve_size("reversal", size, DEFAULT_FACTS, "facts", len(words) // 2)
     rng = random.Random(f"reversal-build:{seed}")
     dims = [a for a, _, _ in ADJECTIVES]

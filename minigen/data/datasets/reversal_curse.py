@@ -67,8 +67,8 @@ def option_groups(members: list[int], everyone: int, rng: random.Random) -> dict
     return out
 
 
-def build(seed: int = 0, lexicon_seed: int = 0, size=None) -> Dataset:
-    words = eval_words("reversal_curse", seed, lexicon_seed)
+def build(seed: int = 0, lexicon_seed: int = 0, size=None, words: str = "test") -> Dataset:
+    words = eval_words("reversal_curse", seed, lexicon_seed, words)
     limit = len(words) // (WORDS_PER_PERSON * len(SUBSETS))
     n = resolve_size("reversal_curse", size, DEFAULT_PEOPLE, "people per subset", limit)
     rng = random.Random(f"reversal_curse-build:{seed}")

@@ -3,13 +3,22 @@
 World: ~110 categories in a forest of depth >= 4; each category (except held-out ones) has 1-6 own
 properties (never one its ancestors have, so inherited properties are new information) and some
 categories are related ("glon eat femp"). Training documents are articles of 4-20 sentences about a
-category and its neighbourhood, with context prefixes, some in question-answer form, never in the
-canonical template that test prompts use.
+category and its neighbourhood, with context prefixes, some in question-answer form. Is-a facts and
+properties are never written in the canonical template (variant 0) that most test prompts use;
+relations are, in the active voice only.
 
 Test splits (4 options each; distractors are hard: words that answer other items of the same kind in
 the split, drawn in proportion to how often they do, and checked by the engine not to follow, so a
-preference for a word that needs no context is worth little):
-  train            a trained fact, same direction ("glon have" -> " wings.", "All glon are" -> parent)
+preference for a word that needs no context is worth little; no option is the item's own subject):
+  train            a trained fact, same direction, asked in the canonical template the articles never
+                   use for it ("glon have" -> " wings.", "All glon are" -> parent, where the articles
+                   say "glon usually have wings", "Every glon is a ..."): a paraphrase check
+  train_verbatim   the same facts (same options, same answer) asked in the template the articles
+                   themselves write the fact in, without context prefix: the prompt is the article
+                   sentence's own words up to the answer word ("Every glon is a" -> parent, "glon usually
+                   have" -> " wings."), so a model that learned the sentence can complete it: the
+                   trained-facts check. Every template the articles use ends with the answer word; a
+                   fact whose templates did not would be left out of this split (none is today)
   reversal         "femp are eaten by" -> " glon.", "Some femp are" -> " glon." (from "All glon are femp")
   syllogism        ancestors two or more levels up, and properties inherited from any ancestor
   category_holdout every inherited property of a held-out category, whose only trained fact is its parent
@@ -17,10 +26,13 @@ preference for a word that needs no context is worth little):
 
 from __future__ import annotations
 
+import copy
 import random
+from bisect import bisect
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import accumulate
 
 from minigen.data.datasets import Dataset, Document, TestItem, resolve_size
 from minigen.data.datasets.common import eval_words, shuffled_options
@@ -103,20 +115,23 @@ class World:
         return facts + self.props[c] + [r for r in self.relations if r.s == c]
 
 
-def _sentence(form: Form, rng: random.Random) -> str:
-    """A trained sentence: never the canonical template (variant 0), which the test prompts use, so
-    the "train" split asks for trained facts *rephrased*; relations only in the active voice."""
+def _sentence(form: Form, rng: random.Random) -> tuple[str, int]:
+    """A trained sentence and its template variant: never the canonical template (variant 0), which
+    the test prompts use, so the "train" split asks for trained facts *rephrased*; relations only in
+    the active voice."""
     variant = 0 if isinstance(form, Relation) else 1 + rng.randrange(n_variants(form) - 1)
-    return render(form, variant, rng.randrange(1, len(PREFIXES)) if rng.random() < 0.25 else 0)
+    return render(form, variant, rng.randrange(1, len(PREFIXES)) if rng.random() < 0.25 else 0), variant
 
 
 def _qa(form: Form) -> str | None:
     return property_question(form) if isinstance(form, Prop) and form.kind != "are" else None
 
 
-def _articles(world: World, rng: random.Random) -> tuple[list[Document], dict[Form, list[str]]]:
-    """Articles about each category; returns them and, per fact, the articles that state it."""
-    docs, where = [], {}
+def _articles(world: World, rng: random.Random
+              ) -> tuple[list[Document], dict[Form, list[str]], dict[Form, Counter]]:
+    """Articles about each category; returns them, per fact the articles that state it, and per fact
+    how often each template variant states it (question-answer lines are not counted)."""
+    docs, where, variants = [], {}, {}
     for c in world.cats:
         own = world.own_facts(c)
         near = list(own)
@@ -140,12 +155,14 @@ def _articles(world: World, rng: random.Random) -> tuple[list[Document], dict[Fo
                 if qa:
                     lines.append(qa)
                 else:
-                    lines.append(_sentence(f, rng))
+                    text, variant = _sentence(f, rng)
+                    lines.append(text)
+                    variants.setdefault(f, Counter())[variant] += 1
                     where.setdefault(f, [])
                     if doc_id not in where[f]:
                         where[f].append(doc_id)
             docs.append(Document(doc_id, "\n".join(lines)))
-    return docs, where
+    return docs, where, variants
 
 
 @dataclass
@@ -165,9 +182,37 @@ class _Spec:
         return self.text.rsplit(" ", 1)[1][:-1]
 
 
+def _subject(form: Form) -> str:
+    """The category an item is about: the word of its prompt that is not asked for."""
+    if isinstance(form, Relation):
+        return form.o  # "femp are eaten by" -> the eater
+    return form.s
+
+
 def _prop_spec(item_id, split, prop: Prop, proof) -> _Spec:
     return _Spec(item_id, split, prop, render(prop), (split, prop.kind),
                  lambda v, prop=prop: Prop(prop.s, prop.kind, v), proof)
+
+
+def _draw(rng: random.Random, pool: list[str], weights: Counter, skip: str) -> str:
+    """One word of `pool` other than `skip`, with probability proportional to its weight.
+
+    One uniform number per draw, laid over the whole pool first, as `random.choices` lays it: when it
+    lands on a word other than `skip` that word is the draw (so items whose distractors never were
+    `skip` keep them exactly), and when it lands on `skip` its position within that word's share is
+    laid over the other words. Each word then has weight / (total - weight of `skip`), as if `skip`
+    had never been in the pool.
+    """
+    cum = list(accumulate(weights[w] for w in pool))
+    u = rng.random() * cum[-1]
+    k = bisect(cum, u, 0, len(pool) - 1)
+    if pool[k] != skip:
+        return pool[k]
+    low = cum[k - 1] if k else 0
+    share = (u - low) / (cum[k] - low)
+    rest = [w for w in pool if w != skip]
+    cum = list(accumulate(weights[w] for w in rest))
+    return rest[bisect(cum, share * cum[-1], 0, len(rest) - 1)]
 
 
 def _item(spec: _Spec, weights: Counter, world: World, where, rng: random.Random) -> TestItem | None:
@@ -178,11 +223,14 @@ def _item(spec: _Spec, weights: Counter, world: World, where, rng: random.Random
     prompt = spec.text.rsplit(" ", 1)[0]
     follows = world.knowledge.follows
     wrong = sorted(w for w in weights if w != spec.answer_word and not follows(spec.make_form(w)))
-    if len(wrong) < N_OPTIONS - 1:
+    # Never the subject itself ("All dift are" -> " dift."): the closure does not derive "X are X", so
+    # it would be a distractor marked invalid that is true of every category.
+    subject = _subject(spec.form)
+    if sum(w != subject for w in wrong) < N_OPTIONS - 1:
         return None
     picked: list[str] = []
     for _ in range(N_OPTIONS - 1):  # weighted sampling without replacement
-        w = rng.choices(wrong, weights=[weights[x] for x in wrong])[0]
+        w = _draw(rng, wrong, weights, skip=subject)
         picked.append(w)
         wrong.remove(w)
     words = [spec.answer_word, *picked]
@@ -199,6 +247,23 @@ def _item(spec: _Spec, weights: Counter, world: World, where, rng: random.Random
     )
 
 
+def _verbatim(spec: _Spec, item: TestItem, variants: dict[Form, Counter]) -> TestItem | None:
+    """The `train` item asked in the template the articles state its fact in (the most used one when
+    several are, the lower variant on ties), cut before the answer word; the same options and answer.
+    None when no template the articles use for the fact ends with the answer word."""
+    ranked = sorted(variants[spec.form].items(), key=lambda kv: (-kv[1], kv[0]))
+    for variant, _ in ranked:
+        sentence = body(spec.form, variant)
+        if sentence.endswith(" " + spec.answer_word):
+            prompt = sentence[: -len(spec.answer_word) - 1]
+            return TestItem(
+                id=item.id.replace("sem-train-", "sem-train_verbatim-", 1), split="train_verbatim",
+                prompt=prompt, options=list(item.options), answer=item.answer,
+                meta={**copy.deepcopy(item.meta), "variant": variant},
+            )
+    return None
+
+
 def _least_used(rng: random.Random, choices: list, used: Counter, word) -> object:
     """A random choice among those whose answer word has been used least so far (spreads answers)."""
     low = min(used[word(x)] for x in choices)
@@ -207,15 +272,15 @@ def _least_used(rng: random.Random, choices: list, used: Counter, word) -> objec
     return pick
 
 
-def build(seed: int = 0, lexicon_seed: int = 0, size=None) -> Dataset:
-    words = eval_words("semantic", seed, lexicon_seed)
+def build(seed: int = 0, lexicon_seed: int = 0, size=None, words: str = "test") -> Dataset:
+    words = eval_words("semantic", seed, lexicon_seed, words)
     n = resolve_size("semantic", size, DEFAULT_CATEGORIES, "categories", len(words))
     if n < 2 * MAX_DEPTH:
         raise UserError(f"semantic: size {size!r} gives {n} categories; a hierarchy of depth {MAX_DEPTH} "
                         f"needs at least {2 * MAX_DEPTH}")
     rng = random.Random(f"semantic-build:{seed}")
     world = World(words[:n], rng)
-    train, where = _articles(world, rng)
+    train, where, variants = _articles(world, rng)
     specs: list[_Spec] = []
     used: Counter = Counter()
     for c in world.cats:
@@ -262,8 +327,11 @@ def build(seed: int = 0, lexicon_seed: int = 0, size=None) -> Dataset:
     for spec, t in built:
         distractors.setdefault(spec.family, set()).update(
             o[1:-1] for k, o in enumerate(t.options) if k != t.answer)
-    test = [t for spec, t in built if spec.answer_word in distractors[spec.family]]
-    order = {"train": 0, "reversal": 1, "syllogism": 2, "category_holdout": 3}
+    kept = [(spec, t) for spec, t in built if spec.answer_word in distractors[spec.family]]
+    test = [t for _, t in kept]
+    verbatim = [_verbatim(spec, t, variants) for spec, t in kept if spec.split == "train"]
+    test += [v for v in verbatim if v is not None]
+    order = {"train": 0, "reversal": 1, "syllogism": 2, "category_holdout": 3, "train_verbatim": 4}
     test.sort(key=lambda t: order[t.split])
     rng.shuffle(train)
     return Dataset("semantic", train, test, {s: 1 / N_OPTIONS for s in order})

@@ -1,6 +1,6 @@
 """Attention benchmark: this kernel vs PyTorch SDPA (flash and cuDNN backends) vs eager PyTorch.
 
-    python -m kernels.bench [--out bench_attention.json] [--seqs 512,1024,...] [--head-dims 64,128]
+    python -m minigen.kernels.bench [--out bench_attention.json] [--seqs 512,1024,...] [--head-dims 64,128]
 
 On CUDA: TFLOP/s of the forward and of forward+backward, bf16, over sequence lengths, head dims and both
 masks, with the standard FLOP count (forward 4*B*H*N^2*D, halved when causal; backward 2.5x the forward),
@@ -33,8 +33,8 @@ def _implementations(causal):
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.nn.functional import scaled_dot_product_attention as sdpa
 
-    from kernels import flash_attention
-    from kernels.reference import attention_reference
+    from minigen.kernels import flash_attention
+    from minigen.kernels.reference import attention_reference
 
     def sdpa_with(backend):
         def run(q, k, v):
@@ -124,8 +124,8 @@ def _triton_version():
 
 def check_cpu():
     """Small forward+backward vs float64 in the interpreter: a smoke test, not a benchmark."""
-    from kernels import flash_attention
-    from kernels.reference import attention_reference
+    from minigen.kernels import flash_attention
+    from minigen.kernels.reference import attention_reference
 
     print("No CUDA device: speed needs a GPU. Running a small correctness check in the Triton interpreter.")
     gen = torch.Generator().manual_seed(0)

@@ -1,0 +1,223 @@
+"""The evaluation protocol: dev/test words, vocabulary coverage, heuristic baselines, the finetuning
+format control, the FT learning-rate sweep, clustered intervals, and the probe's uncut contexts."""
+
+import json
+import re
+
+import pytest
+
+from minigen.cli import main
+from minigen.compare import item_clusters, mark_interpretable, run_compare
+from minigen.config import apply_overrides, get_preset
+from minigen.data.datasets import DATASETS, load_dataset
+from minigen.data.lexicon import Lexicon
+from minigen.errors import UserError
+from minigen.eval.heuristics import HEURISTICS, common_words, credit, credits
+
+FAST = ["data.size=6", "ft.steps=4", "ft.batch_size=4", "ft.lr_sweep="]
+BY_NAME = {h.name: h for h in HEURISTICS}
+
+
+def _words(texts) -> set[str]:
+    return {w for t in texts for w in re.findall(r"[a-z]+", t.lower())}
+
+
+def test_dev_and_test_words_are_disjoint_slices_of_the_evaluation_pool():
+    lex = Lexicon(0)
+    assert not set(lex.dev_words) & set(lex.test_words)
+    assert set(lex.dev_words) | set(lex.test_words) == set(lex.eval_words)
+    assert not set(lex.eval_words) & set(lex.pretrain_words)
+
+
+def test_no_probe_word_or_document_is_in_any_compare_test_item():
+    from minigen.probe import PROBES, probe_dataset
+
+    cfg = get_preset("tiny")
+    pool = set(Lexicon(cfg.data.lexicon_seed).eval_words)
+    probe_texts, probe_docs = [], set()
+    for name, _ in PROBES.values():
+        ds = probe_dataset(name, cfg)
+        probe_docs |= {d.text for d in ds.train}
+        probe_texts += [d.text for d in ds.train] + [t.prompt + o for t in ds.test for o in t.options]
+    probe_words = _words(probe_texts) & pool
+    assert probe_words
+    for name in DATASETS:
+        ds = load_dataset(name)  # what compare reports: seed 0, test words
+        test_texts = [t.prompt + o for t in ds.test for o in t.options] + [d.text for d in ds.train]
+        assert not probe_words & _words(test_texts), name
+        assert not probe_docs & {d.text for d in ds.train}, name
+
+
+def test_every_dataset_builds_on_dev_words_and_an_unknown_slice_is_a_user_error(capsys):
+    dev_pool = set(Lexicon(0).dev_words)
+    for name in DATASETS:
+        ds = load_dataset(name, words="dev", size=None if name != "semantic" else 20)
+        assert ds.words == "dev"
+        used = _words(t.prompt + " ".join(t.options) for t in ds.test) & set(Lexicon(0).eval_words)
+        assert used <= dev_pool
+    with pytest.raises(UserError, match="unknown word slice"):
+        load_dataset("reversal", words="train")
+    with pytest.raises(SystemExit) as e:
+        main(["compare", "--split", "reversal", "--set", "data.words=valid"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "unknown word slice 'valid'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_probe_contexts_are_never_cut_and_items_that_do_not_fit_are_left_out():
+    from minigen.data.tokenizer import train_tokenizer
+    from minigen.probe import build_items
+
+    cfg = apply_overrides(get_preset("tiny"), ["train.probe_items=8", "train.probe_other_docs=6"])
+    tok = train_tokenizer(cfg.data, num_documents=300)
+    for seq_len in (256, 96):
+        cfg.model.seq_len = seq_len
+        for item in build_items("syllogism", "syllogism", cfg, tok):
+            assert item.context[0] == tok.bos_id  # never cut from the left
+            assert len(item.context) + max(map(len, item.options)) <= seq_len
+    cfg.model.seq_len = 12  # no item's own documents fit: every item is left out, none is cut
+    assert build_items("syllogism", "syllogism", cfg, tok) == []
+
+
+def test_coverage_is_measured_kept_in_the_run_and_marks_rows_not_interpretable(run_dir, tmp_path):
+    results = run_compare("syllogism", run_dir, "base", seeds=1, out=tmp_path / "a", overrides=FAST,
+                          wandb_mode="disabled")
+    counts = json.loads((run_dir / "token_counts.json").read_text())
+    assert counts["rows_sampled"] > 0 and sum(c > 0 for c in counts["counts"]) > 100
+    ds = results["datasets"]["syllogism"]
+    cov = ds["coverage"]
+    # The tiny recipe's role documents never say "Question", "Answer", "follows"...
+    assert cov["share"] < 1.0 and "Question" in cov["unseen"]
+    for row in ds["conditions"]["base"]["splits"].values():
+        assert row["interpretable"] is False and "coverage" in row["reason"]
+
+
+def test_a_coverage_file_of_another_run_is_refused_in_one_line(run_dir, tmp_path, capsys):
+    run_compare("syllogism", run_dir, "base", seeds=1, out=tmp_path / "a", overrides=FAST,
+                wandb_mode="disabled")
+    path = run_dir / "token_counts.json"
+    good = path.read_text()
+    try:
+        path.write_text(json.dumps({**json.loads(good), "tokenizer_sha256": "0" * 64}))
+        with pytest.raises(SystemExit) as e:
+            main(["compare", "--split", "syllogism", "--ckpt", str(run_dir), "--conditions", "base",
+                  "--out", str(tmp_path / "b"), "--wandb", "disabled"])
+        assert e.value.code == 2
+        err = capsys.readouterr().err
+        assert "token_counts.json was counted for another tokenizer" in err
+        assert len(err.strip().splitlines()) == 1
+    finally:
+        path.write_text(good)
+
+
+def test_counts_see_exactly_the_tokens_of_the_sampled_rows():
+    import numpy as np
+
+    from minigen.data.corpus import packed_rows
+    from minigen.data.tokenizer import train_tokenizer
+    from minigen.eval.coverage import corpus_token_counts
+
+    cfg = apply_overrides(get_preset("tiny-mixed"), ["train.steps=2", "train.batch_size=4"])
+    tok = train_tokenizer(cfg.data, num_documents=300)
+    counts = corpus_token_counts(cfg, tok, sample_rows=8)
+    rows, _ = packed_rows(cfg.data, tok, cfg.model.seq_len, 0, 8)
+    assert counts["rows_sampled"] == 8
+    assert np.array_equal(np.asarray(counts["counts"]), np.bincount(rows.ravel(), minlength=tok.vocab_size))
+
+
+def test_flip_heuristic_answers_every_reversal_and_no_same_direction_question():
+    ds = load_dataset("reversal", size=20)
+    got = credits(BY_NAME["flip"], ds.test, [d.text for d in ds.train], frozenset())[0]
+    rev = [got[t.id] for t in ds.test if t.split == "reversal"]
+    same = [got[t.id] for t in ds.test if t.split == "train"]
+    assert rev and all(c == 1.0 for c in rev) and same and all(c == 0.0 for c in same)
+
+
+def test_context_heuristics_read_the_documents_and_ties_are_a_uniform_guess():
+    from minigen.data.datasets import TestItem
+
+    item = TestItem("x", "s", "zorp are", [" blick.", " frand.", " quell."], 1)
+    docs = ["zorp are frand.", "glim are blick.", "zorp eat quell.", "vex are quell.", "tup", "wex", "kop",
+            "mil", "dax"]
+    # "mentioned" counts documents: quell is in two, frand and blick in one ("are" is in a third of the
+    # documents: a word of the task, ignored).
+    assert credits(BY_NAME["mentioned"], [item], docs, common_words(docs))[0]["x"] == 0.0
+    # Documents that also hold the subject "zorp": frand and quell tie, a uniform guess between them.
+    assert credits(BY_NAME["shares_document"], [item], docs, common_words(docs))[0]["x"] == 0.5
+    assert credit([1.0, 1.0, 0.0], [0]) == 0.5 and credit([0.0, 2.0], [1]) == 1.0
+
+
+def test_clusters_keep_a_facts_questions_and_a_counterbalanced_group_together():
+    from minigen.eval.trained_facts import same_direction_items
+
+    rev = load_dataset("reversal", size=10)
+    cl = item_clusters(rev.test)
+    by_id = dict(zip([t.id for t in rev.test], cl, strict=True))
+    assert by_id["reversal-000"] == by_id["reversal-000-same"] != by_id["reversal-001"]
+    assert len(set(cl)) == 10
+    rc = load_dataset("reversal_curse", size=8)
+    rc_cl = item_clusters(rc.test + same_direction_items(rc))
+    assert len(set(rc_cl)) < len(rc.test) / 2  # groups of 4 share their options
+    first = [t.id for t in rev.test if int(t.id.split("-")[1]) < 4]  # facts 0-3, both questions each
+    contexts = [([], first), ([], [t.id for t in rev.test if t.id not in first])]
+    assert len(set(item_clusters(rev.test, [contexts]))) == 2
+
+
+def test_unbalanced_icl_rows_are_not_a_number_and_rows_below_a_heuristic_are_flagged():
+    row = {"acc": 0.9, "ci": [0.8, 0.95], "n": 100, "seeds": 2}
+    result = {
+        "test_splits": ["syllogism"], "coverage": {"share": 1.0, "unseen": []},
+        "heuristics": {"mentioned": {"splits": {"syllogism": {"acc": 0.85}}, "basis": "icl contexts"},
+                       "atmosphere": {"splits": {"syllogism": {"acc": 0.7}}, "basis": "training documents"}},
+        "conditions": {"icl": {"splits": {"syllogism": dict(row)},
+                               "info": {"0": {"contexts": 3, "balanced_items_n": {"syllogism": 10}},
+                                        "1": {"contexts": 3, "balanced_items_n": {"syllogism": 20}}}},
+                       "ft": {"splits": {"syllogism": dict(row)}, "info": {"0": {}}},
+                       "base": {"splits": {"syllogism": dict(row, ci=[0.6, 0.95])}, "info": {"0": {}}}},
+    }
+    mark_interpretable(result)
+    icl = result["conditions"]["icl"]["splits"]["syllogism"]
+    assert icl["interpretable"] is False and "85 of 100 items" in icl["reason"]
+    assert icl["heuristic"]["heuristic"] == "mentioned" and icl["above_heuristic"] is False  # .80 < .85
+    # A condition without a context is held to the heuristics that read what it reads.
+    ft = result["conditions"]["ft"]["splits"]["syllogism"]
+    assert ft["interpretable"] is True and ft["heuristic"]["heuristic"] == "atmosphere"
+    assert ft["above_heuristic"]
+    assert result["conditions"]["base"]["splits"]["syllogism"]["above_heuristic"] is False  # .60 < .70
+    assert result["strongest_heuristic"]["syllogism"] == {"heuristic": "mentioned", "acc": 0.85}
+
+
+def test_lr_sweep_chooses_on_trained_facts_and_records_it(run_dir, tmp_path):
+    over = [o for o in FAST if not o.startswith("ft.lr_sweep")] + ["ft.lr_sweep=1e-4,3e-3"]
+    results = run_compare("syllogism", run_dir, "ft", seeds=2, out=tmp_path / "s", overrides=over,
+                          wandb_mode="disabled")
+    ds = results["datasets"]["syllogism"]
+    sweep = ds["ft_lr_sweep"]
+    assert sweep["split"] == "train" and set(sweep["acc"]) == {"0.0001", "0.003"}
+    best = max(sweep["acc"], key=lambda lr: (sweep["acc"][lr], sweep["margin"][lr]))
+    assert sweep["lr"] == float(best)
+    infos = ds["conditions"]["ft"]["info"]
+    assert {i["lr"] for i in infos.values()} == {sweep["lr"]} and len(infos) == 2
+
+
+def test_format_control_finetunes_on_the_test_strings_and_can_reach_them(run_dir, tmp_path):
+    over = ["data.size=3", "ft.steps=150", "ft.batch_size=8", "ft.lr=1e-2", "ft.lr_sweep=",
+            "eval.same_direction=false"]
+    results = run_compare("syllogism", run_dir, "ft-format", seeds=3, out=tmp_path / "f", overrides=over,
+                          wandb_mode="disabled")
+    res = results["datasets"]["syllogism"]["conditions"]["ft-format"]
+    assert res["seeds"] == [0]  # a control: one seed
+    assert res["splits"]["syllogism"]["acc"] >= 0.95
+
+
+def test_task_words_are_counted_on_the_training_set_not_on_one_context():
+    """In a reversal context most documents restate the asked fact, so its comparative is frequent
+    there; it is still a word of the task ("more"/"less" fill a third of the training set), so the
+    context heuristics tie on reversals instead of reading the comparative's frequency as evidence."""
+    ds = load_dataset("reversal", size=20)
+    common = common_words([d.text for d in ds.train])
+    assert {"more", "less"} <= common
+    item = next(t for t in ds.test if t.split == "reversal")
+    context = [d.text for d in ds.train if d.id in item.meta["doc_ids"]][:8]
+    got, informative = credits(BY_NAME["mentioned"], [item], context, common)
+    assert got[item.id] == 0.5 and not informative
