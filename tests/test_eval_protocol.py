@@ -7,12 +7,13 @@ import re
 import pytest
 
 from minigen.cli import main
-from minigen.compare import item_clusters, mark_interpretable, run_compare
+from minigen.compare import run_compare
 from minigen.config import apply_overrides, get_preset
 from minigen.data.datasets import DATASETS, load_dataset
 from minigen.data.lexicon import Lexicon
 from minigen.errors import UserError
 from minigen.eval.heuristics import HEURISTICS, common_words, credit, credits
+from minigen.eval.protocol import item_clusters, mark_interpretable
 
 FAST = ["data.size=6", "ft.steps=4", "ft.batch_size=4", "ft.lr_sweep="]
 BY_NAME = {h.name: h for h in HEURISTICS}
