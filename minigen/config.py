@@ -60,6 +60,9 @@ class TrainConfig:
     dtype: str = "auto"  # auto (bf16 autocast on CUDA, fp32 on CPU) | float32 | bfloat16
     compile: bool = True  # torch.compile the model (CPU and GPU) ...
     compile_min_steps: int = 500  # ... when the run has at least this many steps left (compiling takes ~20 s)
+    # Compiled runs bitwise reproducible: deterministic algorithms and inductor's deterministic mode
+    # (without it, inductor's parallel kernels accumulate in a varying order: two runs differ).
+    deterministic: bool = True
     num_threads: int = 0  # CPU threads for torch; 0: torch's default
     parallel: str = "ddp"  # under torchrun: ddp (whole model per process) | fsdp (FSDP2: sharded state)
     log_every: int = 10

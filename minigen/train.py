@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import random
 import time
 from collections.abc import Callable
@@ -93,6 +94,8 @@ def train(model: torch.nn.Module, batches: Callable[[int], tuple], cfg: TrainCon
         wrapped = net = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
     if cfg.compile and cfg.steps - start_step >= cfg.compile_min_steps:
         torch._dynamo.config.suppress_errors = True  # no C++ compiler etc.: fall back to eager, not fail
+        if cfg.deterministic:
+            make_deterministic()
         net = torch.compile(wrapped)
     log_every = log_every or cfg.log_every
     params = [p for p in model.parameters() if p.requires_grad]
@@ -141,6 +144,16 @@ def train(model: torch.nn.Module, batches: Callable[[int], tuple], cfg: TrainCon
         on_step(StepInfo(done, loss_value, lr, tokens_per_s, norm_value))
         paused += time.perf_counter() - before
     return optimizer
+
+
+def make_deterministic() -> None:
+    """Deterministic algorithms (ops without one warn instead of failing) and inductor's deterministic
+    mode (fixed reduction order, no autotuning, deterministic fallbacks for scatter / index_put)."""
+    import torch._inductor.config as inductor
+
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # cuBLAS's condition for determinism
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    inductor.deterministic = True
 
 
 def finetune(model: torch.nn.Module, sequences: list[list[int]], *, lr: float, steps: int, batch_size: int,

@@ -99,6 +99,36 @@ def test_sigkill_then_resume_is_bitwise_identical(reference, tmp_path, env):
     assert losses(out) == losses(reference)
 
 
+# Compiled, on a shape and thread count where inductor's parallel kernels do race: with
+# train.deterministic=false, two such runs differed in 5 of 8 tensors
+# (docs/log/2026-12-01-compiled-determinism.md).
+COMPILED = ("--set", "train.compile=true", "--set", "train.compile_min_steps=1", "--set", "model.d_model=64",
+            "--set", "model.seq_len=128", "--set", "train.batch_size=8")
+
+
+def same_weights(a, b) -> bool:
+    want, got = load_file(a / "model.safetensors"), load_file(b / "model.safetensors")
+    return want.keys() == got.keys() and all(torch.equal(want[k], got[k]) for k in want)
+
+
+@pytest.mark.slow
+def test_compiled_runs_are_bitwise_identical_and_resume_exactly(tmp_path, env):
+    """torch.compile on (train.deterministic, the default): two runs of one command give the same
+    weights and losses, and a run killed after its step-8 checkpoint and resumed (compiled again) ends
+    as the uninterrupted one."""
+    first, second, killed = tmp_path / "first", tmp_path / "second", tmp_path / "killed"
+    env = dict(env, OMP_NUM_THREADS="2")
+    for out in (first, second):
+        proc = run_cli(args(out, *COMPILED), env)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    assert same_weights(first, second) and losses(first) == losses(second)
+    proc = run_cli(args(killed, *COMPILED), env, prefix=("-c", KILLER))
+    assert proc.returncode == -9, proc.stderr[-3000:]
+    proc = run_cli(args(killed, *COMPILED, "--resume"), env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert same_weights(first, killed) and losses(killed) == losses(first)
+
+
 # --standalone: torchrun picks a free rendezvous port itself (a port chosen here could be taken
 # before torchrun binds it).
 TORCHRUN = ("-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2")
