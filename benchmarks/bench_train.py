@@ -92,6 +92,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--compile", action="store_true", help="torch.compile minigen's model (as pretraining "
                     "does for runs of >= train.compile_min_steps steps); the plain loop stays eager")
+    ap.add_argument("--no-deterministic", action="store_true", help="compile without train.deterministic "
+                    "(for its throughput cost: run once with and once without)")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -99,6 +101,7 @@ def main() -> None:
     cfg = get_preset(args.preset)
     cfg.model.vocab_size = args.vocab
     cfg.train.compile, cfg.train.compile_min_steps = args.compile, 0
+    cfg.train.deterministic = not args.no_deterministic
     m, t = cfg.model, cfg.train
     b, seq = t.batch_size // t.grad_accum, m.seq_len
     torch.manual_seed(0)
