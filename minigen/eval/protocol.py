@@ -88,7 +88,8 @@ def heuristic_rows(items: list, dataset, contexts_by_seed: dict) -> dict:
         for seed, contexts in (contexts_by_seed.items() if h.in_context else [(0, [(train_texts, None)])]):
             per_seed[seed] = {}
             for texts, ids in contexts:
-                subset = items if ids is None else [i for i in items if i.id in set(ids)]
+                wanted = None if ids is None else set(ids)
+                subset = items if wanted is None else [i for i in items if i.id in wanted]
                 got, told = credits(h, subset, texts, common)
                 per_seed[seed].update(got)
                 informative |= told
