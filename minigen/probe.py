@@ -45,10 +45,11 @@ def probe_dataset(name: str, cfg: RunConfig, seed: int = 0):
                         words=PROBE_WORDS)
 
 
-def build_items(name: str, split: str, cfg: RunConfig, tokenizer, seed: int = 0) -> list[ProbeItem]:
+def build_items(name: str, split: str, cfg: RunConfig, tokenizer, seed: int = 0, ds=None) -> list[ProbeItem]:
+    """The probe items of one split that fit in the model's context (`ds`: the probe dataset, if built)."""
     from minigen.eval.scoring import split_at_boundary
 
-    ds = probe_dataset(name, cfg, seed)
+    ds = ds or probe_dataset(name, cfg, seed)
     docs = {d.id: d.text for d in ds.train}
     rng = random.Random(seed)
     items = []
@@ -86,10 +87,12 @@ class Probe:
         tokens, segs = packed_rows(held, tokenizer, cfg.model.seq_len, 0, cfg.train.heldout_rows)
         self.heldout = targets_within_documents(torch.as_tensor(tokens, dtype=torch.long).to(device),
                                                 torch.as_tensor(segs, dtype=torch.long).to(device))
-        self.items = {key: build_items(name, split, cfg, tokenizer) for key, (name, split) in PROBES.items()}
-        asked = {key: min(cfg.train.probe_items, sum(t.split == split for t in probe_dataset(name, cfg).test))
-                 for key, (name, split) in PROBES.items()}
-        self.skipped = {key: asked[key] - len(items) for key, items in self.items.items()}  # did not fit
+        datasets = {name: probe_dataset(name, cfg) for name, _ in PROBES.values()}
+        self.items, self.skipped = {}, {}  # skipped: items whose own documents do not fit
+        for key, (name, split) in PROBES.items():
+            self.items[key] = build_items(name, split, cfg, tokenizer, ds=datasets[name])
+            asked = min(cfg.train.probe_items, sum(t.split == split for t in datasets[name].test))
+            self.skipped[key] = asked - len(self.items[key])
 
     @torch.no_grad()
     def run(self, model) -> dict[str, float]:
