@@ -16,6 +16,7 @@ marks the dataset's rows as not interpretable.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -32,15 +33,9 @@ def recipe_sha256(cfg) -> str:
     """What determines the stream: the data config, the stages, and each stage's length and batch."""
     from minigen.config import stage_configs
 
-    plan = [[begin, st.train.steps, st.train.batch_size, st.model.seq_len, _asdict(st.data)]
+    plan = [[begin, st.train.steps, st.train.batch_size, st.model.seq_len, dataclasses.asdict(st.data)]
             for begin, st in stage_configs(cfg)]
     return hashlib.sha256(json.dumps(plan, sort_keys=True).encode()).hexdigest()
-
-
-def _asdict(x) -> dict:
-    import dataclasses
-
-    return dataclasses.asdict(x)
 
 
 def tokenizer_sha256(tokenizer) -> str:
