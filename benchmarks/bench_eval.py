@@ -25,6 +25,7 @@ import torch  # noqa: E402
 from minigen.eval.conditions import EvalSetup, icl  # noqa: E402
 from minigen.eval.contexts import build_contexts  # noqa: E402
 from minigen.eval.scoring import score_items, split_at_boundary  # noqa: E402
+from minigen.inference import score  # noqa: E402
 
 
 def random_tiny_model():
@@ -64,7 +65,7 @@ def icl_without_reuse(setup: EvalSetup, seed: int) -> None:
                 continuations.append(c)
     bs = setup.options.eval.batch_size
     for start in range(0, len(prefixes), bs):
-        setup.model.score(prefixes[start: start + bs], continuations[start: start + bs])
+        score(setup.model, prefixes[start: start + bs], continuations[start: start + bs])
 
 
 def token_counts(setup: EvalSetup, seed: int) -> tuple[float, float]:

@@ -5,9 +5,9 @@
 
 Both decoders are greedy over the same random-weight model and prompts, so their tokens must agree
 (checked and printed); they alternate in rounds so that a busy machine slows both alike. Cached:
-`Transformer.generate` (one prefill, then one token per step against the cache). Recompute: the same
-model run over the whole sequence so far at every step (minigen.augment.sampling). Prints generated
-tokens/s of each and the speed-up, per batch size. Positions past the preset's context (prompt +
+`minigen.inference.generate` (one prefill, then one token per step against the cache). Recompute: the
+same model run over the whole sequence so far at every step (minigen.augment.sampling). Prints
+generated tokens/s of each and the speed-up, per batch size. Positions past the preset's context (prompt +
 256 > 256 for tiny) use RoPE's extended table in both decoders alike.
 """
 
@@ -21,6 +21,7 @@ import torch
 
 from minigen.augment.sampling import generate_recompute_batched
 from minigen.config import get_preset
+from minigen.inference import generate
 from minigen.model import Transformer
 
 
@@ -66,7 +67,8 @@ def main() -> None:
         times = {"cached": [], "recompute": []}
         outs = {}
         for _ in range(args.rounds):
-            dt, outs["cached"] = timed(lambda p=prompts: model.generate(p, args.new, temperature=0.0), device)
+            dt, outs["cached"] = timed(lambda p=prompts: generate(model, p, args.new, temperature=0.0),
+                                       device)
             times["cached"].append(dt)
             dt, outs["recompute"] = timed(lambda p=prompts: generate_recompute_batched(model, p, args.new),
                                           device)

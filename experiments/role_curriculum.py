@@ -16,7 +16,7 @@ learns it (docs/log/2026-11-27-role-curriculum.md):
   roles   copy / flip accuracy of checkpoints on fresh canonical documents over evaluation words:
           plain, with confusers, and with every fact saying "more" (300 documents each).
 
-The documents are the corpus's own `icl_roles` type (`minigen.data.docs.role_doc`); the `tiny-roles`
+The documents are the corpus's own `roles` type (`minigen.data.doctypes.roles`); the `tiny-roles`
 preset runs the five phases of docs/log/2026-11-27-role-curriculum.md as one `minigen pretrain`. This
 script is for the variations: each phase alone, with other settings, and the `roles` check.
 """
@@ -29,13 +29,12 @@ from pathlib import Path
 import torch
 import typer
 
-from minigen.data.docs import reverse, role_doc
+from minigen.data.doctypes.roles import role_doc
+from minigen.data.logic import reverse
 
 # The dense corpus of docs/log/2026-11-26-copy-or-flip.md, with role-curriculum documents only.
-DENSE = ["data.w_icl_reversal=0", "data.w_icl_roles=1", "data.w_icl_syllogism=0", "data.w_icl_other=0",
-         "data.w_icl_people=0", "data.w_facts=0", "data.w_rewrite=0", "data.w_inference=0", "data.w_qa=0",
-         "data.canonical_share=1", "data.prefix_prob=0", "data.facts_min=2", "data.facts_max=3",
-         "data.repeats_max=0"]
+DENSE = ["data.mixture=roles:1", "data.canonical_share=1", "data.prefix_prob=0", "data.facts_min=2",
+         "data.facts_max=3", "data.roles.repeats_max=0"]
 VARIANTS = (("", 0.0, False), (" + confusers", 1.0, False), (", 'more'", 0.0, True))  # for `roles`
 app = typer.Typer(add_completion=False, no_args_is_help=True)
 
@@ -48,10 +47,10 @@ def phase1(out: Path = typer.Option(...), mode: str = "flip", cross: float = 0.8
     --mode mix, on both directions, e.g. with --more-share 1)."""
     from minigen.pretrain import run_pretrain
 
-    overrides = [*DENSE, f"data.same_share={same_share}", f"data.canonical_share={canonical_share}",
-                 f"data.prefix_prob={prefix_prob}", f"data.repeats_max={repeats_max}",
-                 f"data.roles_mode={mode}", f"data.roles_confusers={cross}",
-                 f"data.roles_more_share={more_share}"]
+    overrides = [*DENSE, f"data.roles.same_share={same_share}", f"data.canonical_share={canonical_share}",
+                 f"data.prefix_prob={prefix_prob}", f"data.roles.repeats_max={repeats_max}",
+                 f"data.roles.mode={mode}", f"data.roles.confusers={cross}",
+                 f"data.roles.more_share={more_share}"]
     run_pretrain("tiny-mixed", out, steps, overrides=overrides, wandb_mode="disabled")
 
 
@@ -72,20 +71,19 @@ def phase2(init: Path = typer.Option(...), out: Path = typer.Option(...), steps:
     from minigen.train import make_optimizer, train
 
     model, tok, cfg = load_run(init)
-    cfg.data.w_icl_reversal, cfg.data.w_icl_roles = 0.0, 1.0 - syllogism_share
-    cfg.data.w_icl_syllogism = syllogism_share
-    cfg.data.roles_mode, cfg.data.roles_confusers, cfg.data.roles_more_share = "mix", 0.0, more_share
-    cfg.data.seed, cfg.data.same_share = seed, same_share  # default 11: a stream phase 1 never saw
+    mixture = {} if dense else {k: w for k, w in cfg.data.mixture.items() if k not in ("reversal", "roles")}
+    cfg.data.mixture = {**mixture, "roles": 1.0 - syllogism_share, "syllogism": syllogism_share}
+    roles = cfg.data.roles
+    roles.mode, roles.confusers, roles.more_share, roles.same_share = "mix", 0.0, more_share, same_share
+    cfg.data.seed = seed  # default 11: a stream phase 1 never saw
     if dense:
-        for name in ("w_icl_other", "w_icl_people", "w_facts", "w_rewrite", "w_inference", "w_qa"):
-            setattr(cfg.data, name, 0.0)
         cfg.data.facts_min, cfg.data.facts_max = 2, 3
     cfg.train.steps, cfg.train.warmup = steps, 50
     if canonical_share is not None:  # the fact lines' templates and prefixes (corpus defaults .5, .4)
         cfg.data.canonical_share = canonical_share
     if prefix_prob is not None:
         cfg.data.prefix_prob = prefix_prob
-    cfg.data.repeats_max = repeats_max
+    roles.repeats_max = repeats_max
     if lr is not None:
         cfg.train.lr = lr
     if min_lr is not None:

@@ -13,6 +13,8 @@ from typing import Optional
 
 import typer
 
+from minigen.config import PRESET_RECIPES, RECIPES, config_keys_help
+from minigen.data.datasets import DATASETS
 from minigen.errors import UserError
 from minigen.eval.options import DEFAULT_CONDITIONS, option_keys_help
 
@@ -33,30 +35,34 @@ def _register_subapps() -> None:
 
 @app.command()
 def pretrain(
-    preset: str = typer.Option("tiny", help="Preset: tiny (a curriculum), tiny-mixed, tiny-roles, tiny-icl "
-                               "(the tiny shape), mini, small, medium, large, xl (README, Presets)."),
+    preset: str = typer.Option("tiny", help="Preset (shape x recipe): " + ", ".join(
+        f"{name} ({shape} x {recipe})" for name, (shape, recipe) in PRESET_RECIPES.items()) + "."),
     out: Optional[Path] = typer.Option(None, help="Run directory (default: runs/PRESET)."),
     steps: Optional[int] = typer.Option(None, help="Override the preset's number of optimizer steps (a "
                                         "curriculum's stages keep their shares)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in OUT exactly where it stopped."),
-    set_: list[str] = typer.Option([], "--set", help="Override any config field: --set train.lr=1e-3."),
+    set_: list[str] = typer.Option([], "--set", help="Override a config field: --set train.lr=1e-3, "
+                                   f"data.roles.confusers=0.8. Keys: {config_keys_help()}."),
+    recipe: Optional[str] = typer.Option(None, help="Train the preset's shape on another recipe: "
+                                         f"{', '.join(RECIPES)} (README, Presets)."),
     wandb: str = typer.Option("offline", help="W&B mode: online, offline or disabled."),
 ) -> None:
     """Pretrain a model from scratch on the synthetic corpus."""
     from minigen.pretrain import run_pretrain
 
-    run_pretrain(preset=preset, out=out, steps=steps, resume=resume, overrides=list(set_), wandb_mode=wandb)
+    run_pretrain(preset=preset, out=out, steps=steps, resume=resume, overrides=list(set_), wandb_mode=wandb,
+                 recipe=recipe)
 
 
 @app.command()
 def compare(
-    split: str = typer.Option(..., help="reversal, syllogism, semantic, reversal_curse, or all."),
+    split: str = typer.Option(..., help=f"{', '.join(DATASETS)}, or all."),
     ckpt: Path = typer.Option(Path("runs/tiny"), help="Run directory made by `minigen pretrain`."),
     conditions: str = typer.Option(DEFAULT_CONDITIONS, help="Comma-separated conditions to run."),
     seeds: int = typer.Option(3, help="Number of seeds (finetuning seeds / ICL document orders)."),
     out: Optional[Path] = typer.Option(None, help="Output directory (default: CKPT/compare/SPLIT)."),
     set_: list[str] = typer.Option(
-        [], "--set", help=f"Override a compare option: --set data.words=dev. Keys: {option_keys_help()}."),
+        [], "--set", help=f"Override a compare option: --set dataset.words=dev. Keys: {option_keys_help()}."),
     wandb: str = typer.Option("offline", help="W&B mode: online, offline or disabled."),
 ) -> None:
     """Compare base / ICL / finetuning (and augmented finetuning) on one dataset."""
@@ -70,22 +76,20 @@ def compare(
 
 @app.command()
 def augment(
-    split: str = typer.Option(..., help="Dataset to augment: reversal, syllogism, semantic, reversal_curse."),
+    split: str = typer.Option(..., help=f"Dataset to augment: {', '.join(DATASETS)}."),
     strategy: str = typer.Option(..., help="local, global, oracle-local or oracle-global."),
     ckpt: Path = typer.Option(Path("runs/tiny"), help="Run directory made by `minigen pretrain`."),
     out: Path = typer.Option(..., help="Output JSONL file of augmented documents."),
-    n: int = typer.Option(4, help="Samples per sentence (local) or per document (global); oracle-global: "
-                          "traces per document."),
     seed: int = typer.Option(0, help="Sampling seed (the same seed writes the same file)."),
-    temperature: float = typer.Option(0.8, help="Sampling temperature (0: greedy)."),
-    size: str = typer.Option("", help="Dataset size as in compare's data.size: a count (20) or a fraction "
-                             "(0.5); default: the paper's size."),
+    set_: list[str] = typer.Option(
+        [], "--set", help="Compare's options of the samples and the dataset: --set aug.n=4 (samples per "
+        "sentence / document), aug.temperature (0: greedy), dataset.size (20, 0.5), dataset.seed, "
+        "dataset.words."),
 ) -> None:
     """Write augmented finetuning documents (the model's own in-context inferences) and a report."""
     from minigen.augment.run import run_augment
 
-    run_augment(split=split, strategy=strategy, ckpt=ckpt, out=out, n=n, seed=seed, temperature=temperature,
-                size=size)
+    run_augment(split=split, strategy=strategy, ckpt=ckpt, out=out, seed=seed, overrides=list(set_))
 
 
 @app.command()

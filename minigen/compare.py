@@ -1,6 +1,6 @@
 """`minigen compare`: base / ICL / FT / the format control (and augmented FT) on one dataset, or all.
 
-For each dataset: build it over the checkpoint's evaluation words (`data.words`: test by default),
+For each dataset: build it over the checkpoint's evaluation words (`dataset.words`: test by default),
 add same-direction questions about the trained facts, choose FT's learning rate on them
 (`sweep_ft_lr`), run every condition for every seed, and report accuracy with a 95% interval over
 clustered items and seeds per test split, beside chance, the heuristic rows and the vocabulary
@@ -34,7 +34,7 @@ from minigen.eval.protocol import (
     summarize,
 )
 from minigen.eval.table import flat_metrics, format_table
-from minigen.eval.trained_facts import TRAINED_SPLITS, same_direction_items
+from minigen.eval.trained_facts import TRAINED_SPLITS, evaluation_items
 from minigen.files import output_dir
 
 ALL = "all"
@@ -76,8 +76,8 @@ def parse_conditions(text: str) -> list[str]:
 def load_eval_dataset(name: str, cfg, options: CompareOptions):
     from minigen.data.datasets import load_dataset
 
-    return load_dataset(name, seed=options.data.seed, lexicon_seed=cfg.data.lexicon_seed,
-                        size=options.data.dataset_size(), words=options.data.words)
+    return load_dataset(name, seed=options.dataset.seed, lexicon_seed=cfg.data.lexicon_seed,
+                        size=options.dataset.dataset_size(), words=options.dataset.words)
 
 
 def finetunes(cond: str) -> bool:
@@ -124,9 +124,7 @@ def evaluate_dataset(name, model, tokenizer, cfg, conditions: dict, seeds, optio
     from minigen.eval.coverage import coverage
 
     dataset = load_eval_dataset(name, cfg, options)
-    items = list(dataset.test)
-    if options.eval.same_direction:
-        items += same_direction_items(dataset)
+    items = evaluation_items(dataset, options.eval.same_direction)
     setup = EvalSetup(model=model, tokenizer=tokenizer, documents=list(dataset.train), items=items,
                       seq_len=cfg.model.seq_len, options=options, out_dir=out_dir / name,
                       lexicon_seed=cfg.data.lexicon_seed)

@@ -1,20 +1,21 @@
-"""Configuration: typed dataclasses, the preset ladder (one table), and `--set KEY=VALUE` overrides.
+"""Configuration: typed dataclasses, the presets (shapes x recipes), and `--set KEY=VALUE` overrides.
 
-A run is fully described by a `RunConfig` (model + train + data). Presets are small dicts of
-overrides on the dataclass defaults; `apply_overrides` turns strings like "train.lr=1e-3" into typed
-values and raises a one-line `UserError` for anything a user can get wrong.
+A run is fully described by a `RunConfig` (model + train + data, and a recipe's stages). A preset is a
+shape (model and training settings) with a recipe (a corpus mixture and optional stages), both small
+dicts of overrides on the dataclass defaults; `apply_overrides` (through `minigen.overrides`, the one
+override engine) turns strings like "train.lr=1e-3" or "data.roles.confusers=0.8" into typed values and
+raises a one-line `UserError` for anything a user can get wrong.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from minigen.data.corpus import LEGACY, CorpusConfig, legacy_keys
 from minigen.errors import UserError
-
-if TYPE_CHECKING:
-    from minigen.data.corpus import CorpusConfig
+from minigen.overrides import apply, keys, rebuilt, set_key
 
 
 @dataclass
@@ -68,8 +69,7 @@ class TrainConfig:
     log_every: int = 10
     eval_every: int = 250  # held-out loss + in-context probe; 0: only at the end
     ckpt_every: int = 500  # 0: only at the end
-    probe_items: int = 60  # test items per probe dataset
-    probe_other_docs: int = 3  # extra (unneeded) training documents in each probe context
+    probe_items: int = 60  # test items per probe dataset (the probe is compare's ICL on dev words)
     heldout_rows: int = 16  # rows of held-out corpus for the held-out loss
 
     def __post_init__(self) -> None:
@@ -84,23 +84,18 @@ class TrainConfig:
             )
 
 
-def _default_corpus() -> CorpusConfig:
-    from minigen.data.corpus import CorpusConfig
-
-    return CorpusConfig()
-
-
 SECTIONS = ("model", "train", "data")
+RETIRED_TRAIN = ("probe_other_docs",)  # in older runs' config.json; the probe now plans as compare does
 
 
 @dataclass
 class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
-    data: Any = field(default_factory=_default_corpus)  # minigen.data.corpus.CorpusConfig
+    data: CorpusConfig = field(default_factory=CorpusConfig)
     # A curriculum: pretraining runs these stages in order, each {"steps": N, "set": {"data.X": value,
     # "train.Y": value}} on top of the sections above, with a fresh optimizer and its own warmup and
-    # cosine schedule (`stage_configs`). Empty: one stage, the run itself. Set by presets only.
+    # cosine schedule (`stage_configs`). Empty: one stage, the run itself. Set by recipes only.
     stages: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -111,135 +106,134 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> RunConfig:
-        from minigen.data.corpus import CorpusConfig
+        """From `to_dict`'s form (config.json), older runs' flat corpus fields included."""
+        stages = [dict(s, set={new: v for key, v in s.get("set", {}).items() for new in legacy_keys(key)})
+                  for s in d.get("stages", [])]
+        train = {k: v for k, v in d["train"].items() if k not in RETIRED_TRAIN}
+        return cls(ModelConfig(**d["model"]), TrainConfig(**train), CorpusConfig.from_dict(d["data"]), stages)
 
-        return cls(ModelConfig(**d["model"]), TrainConfig(**d["train"]), CorpusConfig(**d["data"]),
-                   list(d.get("stages", [])))
 
-
-# The scaling ladder. Each rung fully specifies shape, context, batch, LR and steps; anything not
-# listed keeps the dataclass default. `tiny` is the CPU default (about 10 minutes on 2 cores), a
-# curriculum of role-curriculum documents; `tiny-mixed` is the same shape on the mixed corpus that every
-# other rung uses; `tiny-roles` and `tiny-icl` are longer, earlier curricula
-# (docs/log/2026-11-27-role-curriculum.md); the GPU rungs follow the usual GPT-style scaling.
-# tiny-roles' stages after the first: a stream the first never saw, a short warmup; templates and prefixes
-_LATER = {"data.seed": 11, "train.warmup": 50}
-_TEMPLATES = {"data.roles_more_share": 0.5, "data.canonical_share": 0.5, "data.prefix_prob": 0.4}
-_REPEATED = {**_TEMPLATES, "data.repeats_max": 6}  # each fact stated 1-7 times
-# The tiny-roles / tiny-icl corpus: role-curriculum documents only, 2-3 facts, canonical template
-_ROLES_CORPUS = dict(w_icl_reversal=0.0, w_icl_syllogism=0.0, w_icl_other=0.0, w_icl_people=0.0, w_facts=0.0,
-                     w_rewrite=0.0, w_inference=0.0, w_qa=0.0, w_icl_roles=1.0, facts_min=2, facts_max=3,
-                     canonical_share=1.0, prefix_prob=0.0, repeats_max=0, same_share=0.5)
-_ROLES_STAGES = [
-    # 1. reversals only, 80% of later facts confusers: retrieval by the word's role
-    dict(steps=750, set={"data.roles_mode": "flip", "data.roles_confusers": 0.8}),
-    # 2. both directions (a new stream), every fact "more": the answer is the role itself
-    dict(steps=750, set={**_LATER, "data.roles_more_share": 1.0}),
-    # 3. half the documents with random comparatives: role x comparative
-    dict(steps=1000, set={**_LATER, "data.roles_more_share": 0.5}),
-    # 4. the corpus's templates and prefixes
-    dict(steps=1000, set={**_LATER, **_TEMPLATES}),
-    # 5. each fact stated 1-7 times, as the dataset's articles repeat it
+# Recipes: a corpus (overrides of CorpusConfig) and optional stages. `mixed` is the corpus defaults
+# (dense in-context reversal / syllogism documents, and every other type); the role recipes use
+# role-curriculum documents only (2-3 facts, canonical template), in stages
+# (docs/log/2026-11-27-role-curriculum.md, docs/log/2026-11-27-two-stage-curriculum.md).
+_LATER = {"data.seed": 11, "train.warmup": 50}  # a later stage: a stream the first never saw, a short warmup
+_TEMPLATES = {"data.roles.more_share": 0.5, "data.canonical_share": 0.5, "data.prefix_prob": 0.4}
+_REPEATED = {**_TEMPLATES, "data.roles.repeats_max": 6}  # each fact stated 1-7 times
+_ROLES_CORPUS = dict(mixture={"roles": 1.0}, facts_min=2, facts_max=3, canonical_share=1.0, prefix_prob=0.0)
+_FLIP_FIRST = dict(steps=500, set={"data.roles.mode": "flip", "data.roles.confusers": 0.8})
+_TWO_STAGES = [
+    # 1. reversals in one direction, 80% of later facts confusers: retrieval by the word's role
+    _FLIP_FIRST,
+    # 2. the final corpus at once: both directions, templates, prefixes, restated facts. Found at
+    # 600 + 1,400 steps, cut to 500 + 1,000 to fit 10 minutes.
     dict(steps=1000, set={**_LATER, **_REPEATED}),
 ]
-
-# The tiny shape and recipe, shared by the default and the curricula (their steps come from their stages)
-_TINY_MODEL = dict(n_layer=4, d_model=128, n_head=4, seq_len=256)
-_TINY_TRAIN = dict(batch_size=16, lr=1e-3, min_lr=1e-4, warmup=100, eval_every=250, ckpt_every=500,
-                   log_every=10)
-
-# The default: reversals in one direction with confusers (the word's role), then the final corpus at once
-# (both directions, templates, prefixes, restated facts). Found at 600 + 1,400 steps, cut to 500 + 1,000
-# to fit 10 minutes (docs/log/2026-11-27-two-stage-curriculum.md).
-_TINY_STAGES = [
-    dict(steps=500, set={"data.roles_mode": "flip", "data.roles_confusers": 0.8}),
-    dict(steps=1000, set={**_LATER, **_REPEATED}),
-]
-
-PRESETS: dict[str, dict[str, Any]] = {
-    "tiny": {  # ~1.0M params, CPU: 1500 steps x 16 x 256 = 6.1M tokens
-        "model": _TINY_MODEL,
-        "train": _TINY_TRAIN,
-        "data": _ROLES_CORPUS,
-        "stages": _TINY_STAGES,
-    },
-    "tiny-mixed": {  # the default until 2026-11-27: tiny's shape on the mixed corpus, 2000 steps
-        "model": _TINY_MODEL,
-        "train": {**_TINY_TRAIN, "steps": 2000},
-        # The corpus defaults (dense in-context reversal / syllogism documents). lr 1e-3, not the 6e-3
-        # that minimizes early loss: at 6e-3 the model never forms an induction (copy) head in 8M
-        # tokens; at 1e-3 it does (docs/log/2026-11-26-retrieval-diagnosis.md).
-        "data": {},
-    },
-    # tiny, taught the reversal's copy-or-flip choice in five stages (docs/log/2026-11-27-role-curriculum.md):
-    # 4,500 steps, 18.4M tokens of role-curriculum documents only (2-3 facts each). No syllogisms.
-    "tiny-roles": {
-        "model": _TINY_MODEL,
-        "train": _TINY_TRAIN,
-        "data": _ROLES_CORPUS,
-        "stages": _ROLES_STAGES,
-    },
-    # tiny's two stages, then syllogisms: 3,500 steps, 14.3M tokens; what one run reached is in
-    # docs/log/2026-11-27-tiny-icl-preset.md.
-    "tiny-icl": {
-        "model": _TINY_MODEL,
-        "train": _TINY_TRAIN,
+RECIPES: dict[str, dict[str, Any]] = {
+    "roles2": {"data": _ROLES_CORPUS, "stages": _TWO_STAGES},  # tiny's default
+    "mixed": {"data": {}},  # the corpus defaults; steps from the shape
+    "roles5": {  # the copy-or-flip choice taught in five stages: 4,500 steps, no syllogisms
         "data": _ROLES_CORPUS,
         "stages": [
-            *_TINY_STAGES,
-            # 3. in-context syllogism documents only (1-3 premise pairs with their questions)
-            dict(steps=1000, set={**_LATER, **_REPEATED, "data.seed": 12, "data.w_icl_roles": 0.0,
-                                  "data.w_icl_syllogism": 1.0}),
-            # 4. both: the reversal comes back, the syllogisms stay
-            dict(steps=1000, set={**_LATER, **_REPEATED, "data.seed": 13, "data.w_icl_roles": 0.5,
-                                  "data.w_icl_syllogism": 0.5}),
+            dict(_FLIP_FIRST, steps=750),
+            # 2. both directions (a new stream), every fact "more": the answer is the role itself
+            dict(steps=750, set={**_LATER, "data.roles.more_share": 1.0}),
+            # 3. half the documents with random comparatives: role x comparative
+            dict(steps=1000, set={**_LATER, "data.roles.more_share": 0.5}),
+            # 4. the corpus's templates and prefixes
+            dict(steps=1000, set={**_LATER, **_TEMPLATES}),
+            # 5. each fact stated 1-7 times, as the dataset's articles repeat it
+            dict(steps=1000, set={**_LATER, **_REPEATED}),
         ],
+    },
+    "roles2-syllogism": {  # roles2, then syllogisms, then both: 3,500 steps
+        "data": _ROLES_CORPUS,
+        "stages": [
+            *_TWO_STAGES,
+            # 3. in-context syllogism documents only (1-3 premise pairs with their questions)
+            dict(steps=1000, set={**_LATER, **_REPEATED, "data.seed": 12,
+                                  "data.mixture": {"syllogism": 1.0}}),
+            # 4. the reversal comes back, the syllogisms stay
+            dict(steps=1000, set={**_LATER, **_REPEATED, "data.seed": 13,
+                                  "data.mixture": {"syllogism": 0.5, "roles": 0.5}}),
+        ],
+    },
+}
+
+# Shapes: the model and its training settings (steps, for recipes without stages). `tiny` is the CPU
+# default (about 10 minutes on 2 cores); the GPU shapes follow the usual GPT-style scaling.
+_TINY_TRAIN = dict(batch_size=16, lr=1e-3, min_lr=1e-4, warmup=100, eval_every=250, ckpt_every=500,
+                   log_every=10)
+SHAPES: dict[str, dict[str, Any]] = {
+    "tiny": {  # ~1.0M params; roles2: 1,500 steps x 16 x 256 = 6.1M tokens
+        "model": dict(n_layer=4, d_model=128, n_head=4, seq_len=256),
+        "train": _TINY_TRAIN,
     },
     "mini": {  # ~3M params, the second CPU rung: tiny's data budget, 3x the parameters (~25 min on CPU)
         "model": dict(n_layer=6, d_model=192, n_head=6, seq_len=256),
-        "train": dict(batch_size=16, lr=8e-4, min_lr=8e-5, warmup=100, steps=2000, eval_every=250,
-                      ckpt_every=500, log_every=10),
-        "data": {},
+        "train": dict(_TINY_TRAIN, lr=8e-4, min_lr=8e-5, steps=2000),
     },
     "small": {  # ~11M params, one GPU (minutes)
         "model": dict(n_layer=6, d_model=384, n_head=6, seq_len=512),
         "train": dict(batch_size=64, lr=2e-3, min_lr=2e-4, warmup=200, steps=5000, eval_every=500,
                       ckpt_every=1000, log_every=20),
-        "data": {},
     },
     "medium": {  # ~50M params
         "model": dict(n_layer=10, d_model=640, n_head=10, seq_len=1024),
         "train": dict(batch_size=64, lr=1e-3, min_lr=1e-4, warmup=500, steps=10000, eval_every=1000,
                       ckpt_every=2000, log_every=20),
-        "data": {},
     },
     "large": {  # ~135M params (with a 1,603-token vocabulary)
         "model": dict(n_layer=12, d_model=1024, n_head=16, n_kv_head=4, seq_len=1024),
         "train": dict(batch_size=128, lr=6e-4, min_lr=6e-5, warmup=1000, steps=20000, eval_every=2000,
                       ckpt_every=2000, log_every=50),
-        "data": {},
     },
     "xl": {  # ~340M params; sharded (FSDP2) when run under torchrun
         "model": dict(n_layer=24, d_model=1152, n_head=18, n_kv_head=6, seq_len=2048),
         "train": dict(batch_size=128, lr=3e-4, min_lr=3e-5, warmup=2000, steps=40000, eval_every=2000,
                       ckpt_every=2000, log_every=50, parallel="fsdp"),
-        "data": {},
     },
 }
 
 
-def get_preset(name: str) -> RunConfig:
+def preset(shape: str, recipe: str) -> dict[str, Any]:
+    """The preset of a shape trained on a recipe (its sections: model, train, data, stages)."""
+    return {**SHAPES[shape], **RECIPES[recipe]}
+
+
+# name -> (shape, recipe). Every GPU rung trains on the same recipe, so a sweep over them varies size.
+PRESET_RECIPES = {
+    "tiny": ("tiny", "roles2"),
+    "tiny-mixed": ("tiny", "mixed"),  # the default until 2026-11-27: 2,000 steps
+    "tiny-roles": ("tiny", "roles5"),
+    "tiny-icl": ("tiny", "roles2-syllogism"),  # docs/log/2026-11-27-tiny-icl-preset.md
+    "mini": ("mini", "mixed"),
+    "small": ("small", "mixed"),
+    "medium": ("medium", "mixed"),
+    "large": ("large", "mixed"),
+    "xl": ("xl", "mixed"),
+}
+PRESETS: dict[str, dict[str, Any]] = {name: preset(*pair) for name, pair in PRESET_RECIPES.items()}
+
+
+def get_preset(name: str, recipe: str | None = None) -> RunConfig:
+    """The preset `name`'s config; `recipe`: train its shape on another recipe instead."""
     if name not in PRESETS:
         raise UserError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
+    values = PRESETS[name]
+    if recipe is not None:
+        if recipe not in RECIPES:
+            raise UserError(f"unknown recipe {recipe!r}; choose one of: {', '.join(RECIPES)}")
+        values = {**{k: v for k, v in values.items() if k not in ("data", "stages")}, **RECIPES[recipe]}
     cfg = RunConfig()
-    for section, values in PRESETS[name].items():
+    for section, items in values.items():
         if section == "stages":
-            cfg.stages = [dict(stage, set=dict(stage.get("set", {}))) for stage in values]
-            cfg.train.steps = sum(stage["steps"] for stage in values)
+            cfg.stages = [dict(stage, set=dict(stage.get("set", {}))) for stage in items]
+            cfg.train.steps = sum(stage["steps"] for stage in items)
             continue
-        for key, value in values.items():
-            _set_field(cfg, f"{section}.{key}", value)
-    cfg = _copy(cfg)
+        for key, value in items.items():
+            _set(cfg, f"{section}.{key}", value)
+    cfg = rebuilt(cfg)
     stage_configs(cfg)  # every stage's settings are valid
     return cfg
 
@@ -265,80 +259,51 @@ def stage_configs(cfg: RunConfig) -> list[tuple[int, RunConfig]]:
         return [(0, cfg)]
     plan, begin = [], 0
     for i, stage in enumerate(cfg.stages):
-        staged = _copy(cfg)
+        staged = rebuilt(cfg)
         staged.stages = []
         for key, value in stage.get("set", {}).items():
             if not key.startswith(("data.", "train.")) or key == "train.steps":
                 raise UserError(f"stage {i + 1} sets {key!r}; a stage may set data.X and train.X "
                                 "(not train.steps)")
-            _set_field(staged, key, value)
+            _set(staged, key, value)
         staged.train.steps = int(stage["steps"])
         if staged.train.steps < 1:
             raise UserError(f"stage {i + 1} has {staged.train.steps} steps; each stage needs at least 1")
-        plan.append((begin, _copy(staged)))
+        plan.append((begin, rebuilt(staged)))
         begin += staged.train.steps
     return plan
 
 
-def parse_value(key: str, text: str, current: Any) -> Any:
-    """`text` (from `--set key=text`) as a value of `current`'s type; UserError when it is not one."""
-    kind = type(current)
-    try:
-        if kind is bool:
-            low = text.strip().lower()
-            if low not in ("true", "false", "1", "0", "yes", "no"):
-                raise ValueError
-            return low in ("true", "1", "yes")
-        if kind is int:
-            return int(text)
-        if kind is float:
-            return float(text)
-        if kind is str:
-            return text
-    except ValueError:
-        raise UserError(f"--set {key}={text}: expected a {kind.__name__}") from None
-    raise UserError(f"--set {key}: field of type {kind.__name__} cannot be set from the command line")
-
-
-def _set_field(cfg: RunConfig, key: str, value: Any) -> None:
-    section, _, name = key.partition(".")
-    sections = ("model", "train", "data")
-    if section not in sections or not name:
+def _set(cfg: RunConfig, key: str, value: Any) -> None:
+    if key.partition(".")[0] not in SECTIONS:
         raise UserError(f"unknown config key {key!r}; keys look like model.X, train.X or data.X")
-    obj = getattr(cfg, section)
-    names = [f.name for f in dataclasses.fields(obj)]
-    if name not in names:
-        raise UserError(f"unknown config key {key!r}; {section} fields are: {', '.join(names)}")
-    current = getattr(obj, name)
-    if isinstance(value, str) and not isinstance(current, str):
-        value = parse_value(key, value, current)
-    elif isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    setattr(obj, name, value)
-
-
-def _copy(cfg: RunConfig) -> RunConfig:
-    """A copy whose sections are new objects (dataclasses.replace re-runs each section's __post_init__
-    checks on the current values)."""
-    return RunConfig(**{s: dataclasses.replace(getattr(cfg, s)) for s in SECTIONS}, stages=list(cfg.stages))
+    set_key(cfg, key, value)
 
 
 def apply_overrides(cfg: RunConfig, overrides: list[str]) -> RunConfig:
-    cfg = _copy(cfg)
+    """`cfg` with each "KEY=VALUE" of `overrides` applied (typed, checked)."""
     staged = {key for stage in cfg.stages for key in stage.get("set", {})}
-    if cfg.stages:
-        staged.add("train.steps")
     for item in overrides:
-        key, eq, text = item.partition("=")
-        if not eq:
-            raise UserError(f"--set {item!r}: expected KEY=VALUE, e.g. --set train.lr=1e-3")
-        if key.strip() == "train.steps" and cfg.stages:
+        key = item.partition("=")[0].strip()
+        if key.partition(".")[0] not in SECTIONS and "=" in item:
+            raise UserError(f"unknown config key {key!r}; keys look like model.X, train.X or data.X")
+        if key in LEGACY_NAMES:
+            raise UserError(f"--set {key}: corpus fields are named differently since 2026-12-01; use "
+                            f"{' and '.join(legacy_keys(key))}")
+        if key == "train.steps" and cfg.stages:
             raise UserError("--set train.steps: this preset runs in stages; use --steps N, which gives each "
                             "stage its share of N")
-        if key.strip() in staged:
-            raise UserError(f"--set {key.strip()}: this preset's stages set it; change it in the preset's "
-                            "stages (minigen/config.py) or use a preset without stages")
-        _set_field(cfg, key.strip(), text.strip())
-    cfg = _copy(cfg)
+        if any(key == k or k.startswith(key + ".") or key.startswith(k + ".") for k in staged):
+            raise UserError(f"--set {key}: this preset's stages set it; change it in the recipe's stages "
+                            "(minigen/config.py) or use a recipe without stages")
+    cfg = apply(cfg, overrides)
     stage_configs(cfg)
     return cfg
+
+
+LEGACY_NAMES = {f"data.{name}" for name in LEGACY}
+
+
+def config_keys_help() -> str:
+    """Every `--set` key of pretraining, generated from the dataclasses (for --help)."""
+    return ", ".join(keys(RunConfig()))

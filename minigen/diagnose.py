@@ -21,6 +21,8 @@ import random
 
 import torch
 
+from minigen.inference import score_shared
+
 ROLES = ("subject_head", "subject_coda", "comparative", "adjective", "object_head", "object_coda")
 
 
@@ -67,7 +69,7 @@ def _pool_words(data_cfg, pool: str) -> list[str]:
 
 def _random_facts(rng: random.Random, words: list[str], data_cfg) -> list:
     """facts_min..facts_max comparison facts over distinct words."""
-    from minigen.data.docs import random_compare
+    from minigen.data.doctypes.common import random_compare
 
     n = rng.randint(data_cfg.facts_min, data_cfg.facts_max)
     pool_words = rng.sample(words, 2 * n)
@@ -77,7 +79,7 @@ def _random_facts(rng: random.Random, words: list[str], data_cfg) -> list:
 @torch.no_grad()
 def role_losses(model, tokenizer, data_cfg, n_docs: int = 200, pool: str = "eval", seed: int = 0) -> dict:
     """Mean loss (nats) of each role's tokens, and the comparative's 2-way accuracy."""
-    from minigen.data.docs import fact_line
+    from minigen.data.doctypes.common import fact_line
 
     words = _pool_words(data_cfg, pool)
     rng = random.Random(seed)
@@ -108,7 +110,7 @@ def copy_or_flip(model, tokenizer, data_cfg, n_docs: int = 200, pool: str = "eva
     facts for both, scored by whole-line log-likelihood as the probe does. A model that always copies
     or always flips scores 1 on one and 0 on the other; only one that reads the word's role in the fact
     gets both."""
-    from minigen.data.docs import canonical
+    from minigen.data.doctypes.common import canonical
     from minigen.data.logic import reverse
 
     words = _pool_words(data_cfg, pool)
@@ -128,7 +130,7 @@ def copy_or_flip(model, tokenizer, data_cfg, n_docs: int = 200, pool: str = "eva
 def prefers_comparative(model, tokenizer, context: str, q) -> bool:
     """After `context`, does the model's log-likelihood prefer comparison `q`'s line to the same line with
     the other comparative? The prompt is "A are"; each option's line goes on from there."""
-    from minigen.data.docs import canonical
+    from minigen.data.doctypes.common import canonical
     from minigen.data.logic import Compare
     from minigen.eval.scoring import split_at_boundary
 
@@ -136,7 +138,7 @@ def prefers_comparative(model, tokenizer, context: str, q) -> bool:
     splits = [split_at_boundary(tokenizer, context + head, canonical(option)[len(head):])
               for option in (q, Compare(q.a, q.adj, not q.more, q.b))]
     prompt = [tokenizer.bos_id, *splits[0][0]]
-    good, bad = (sum(lp) for lp in model.score_shared(prompt, [cont for _, cont in splits]))
+    good, bad = (sum(lp) for lp in score_shared(model, prompt, [cont for _, cont in splits]))
     return good > bad
 
 

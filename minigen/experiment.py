@@ -1,11 +1,10 @@
 """`minigen run`: one sweep run = pretrain (shared between runs with the same pretraining config) + compare.
 
 It takes the sweep's parameters as `--KEY=VALUE` flags, the way `wandb agent` passes them (${args}):
-- run options: preset, steps, split, conditions, seeds, ckpt (use this checkpoint, skip pretraining),
-  nproc_per_node (pretrain under `torchrun` with that many processes);
+- run options: preset, recipe, steps, split, conditions, seeds, ckpt (use this checkpoint, skip
+  pretraining), nproc_per_node (pretrain under `torchrun` with that many processes), icl_share;
 - `model.X`, `train.X`, `data.X`: pretraining config overrides (`minigen pretrain --set`);
-- `ft.X`, `icl.X`, `eval.X`, `dataset.X`: compare options (`minigen compare --set`; `dataset.X` is
-  compare's `data.X`: the evaluation dataset's size and seed).
+- `ft.X`, `icl.X`, `eval.X`, `dataset.X`, `aug.X`: compare options (`minigen compare --set`).
 Nested W&B parameters arrive as one dict (`--ft={'lr': 0.001}`) and mean the same as `--ft.lr=0.001`.
 
 The pretrained checkpoint lives in a cache keyed by (preset, steps, pretraining overrides), so runs
@@ -30,11 +29,11 @@ from pathlib import Path
 from minigen.errors import UserError
 from minigen.sweep_config import run_id
 
-RUN_OPTIONS = ("preset", "steps", "split", "conditions", "seeds", "ckpt", "nproc_per_node", "icl_share")
+RUN_OPTIONS = ("preset", "recipe", "steps", "split", "conditions", "seeds", "ckpt", "nproc_per_node",
+               "icl_share")
 INT_OPTIONS = ("steps", "seeds", "nproc_per_node")
-ICL_WEIGHTS = "w_icl_"  # CorpusConfig's in-context inference document weights start with this
 PRETRAIN_SECTIONS = ("model", "train", "data")
-COMPARE_SECTIONS = {"ft": "ft", "icl": "icl", "eval": "eval", "dataset": "data"}  # run key -> compare key
+COMPARE_SECTIONS = ("ft", "icl", "eval", "dataset", "aug")
 AGENT_ENV = ("WANDB_SWEEP_ID", "WANDB_RUN_ID", "WANDB_SWEEP_PARAM_PATH")
 DONE = "pretrain_done.json"
 
@@ -42,6 +41,7 @@ DONE = "pretrain_done.json"
 @dataclass
 class Experiment:
     preset: str = "tiny"
+    recipe: str | None = None
     steps: int | None = None
     split: str = "reversal"
     conditions: str = "base,icl,ft"
@@ -105,7 +105,7 @@ def _route(exp: Experiment, key: str, value) -> None:
     elif dot and section in PRETRAIN_SECTIONS:
         exp.pretrain_overrides.append(f"{key}={text}")
     elif dot and name:  # compare's options (a new section, e.g. aug.X, is checked by compare itself)
-        exp.compare_overrides.append(f"{COMPARE_SECTIONS.get(section, section)}.{name}={text}")
+        exp.compare_overrides.append(f"{key}={text}")
     else:
         sections = ", ".join(f"{s}.X" for s in (*PRETRAIN_SECTIONS, *COMPARE_SECTIONS))
         raise UserError(f"unknown parameter {key!r}; `minigen run` takes {', '.join(RUN_OPTIONS)} "
@@ -128,7 +128,7 @@ def check(params: dict) -> Experiment:
 
     exp = to_experiment(params)
     if exp.ckpt is None:
-        cfg = apply_overrides(get_preset(exp.preset), exp.pretrain_overrides)
+        cfg = apply_overrides(get_preset(exp.preset, exp.recipe), exp.pretrain_overrides)
         if exp.icl_share is not None:
             exp.pretrain_overrides += icl_share_overrides(cfg.data, exp.icl_share)
             apply_overrides(cfg, exp.pretrain_overrides)
@@ -151,17 +151,20 @@ def icl_share_overrides(corpus, share_text: str) -> list[str]:
         raise UserError(f"parameter icl_share={share_text}: expected a number in [0, 1)") from None
     if not 0.0 <= share < 1.0:
         raise UserError(f"parameter icl_share={share}: must be in [0, 1)")
-    weights = {f"w_{k}": w for k, w in corpus.weights().items()}
-    icl = {k: w for k, w in weights.items() if k.startswith(ICL_WEIGHTS)}
+    from minigen.data.doctypes import DOC_TYPES
+
+    weights = corpus.weights()
+    icl = {k: w for k, w in weights.items() if DOC_TYPES[k].in_context}
     other = sum(w for k, w in weights.items() if k not in icl)
     if not icl or sum(icl.values()) <= 0 or other <= 0:
         raise UserError("parameter icl_share: the corpus needs positive in-context and other weights")
     factor = share * other / ((1.0 - share) * sum(icl.values()))
-    return [f"data.{k}={w * factor:.6g}" for k, w in icl.items()]
+    return [f"data.mixture.{k}={w * factor:.6g}" for k, w in icl.items()]
 
 
 def pretrain_key(exp: Experiment) -> str:
-    key = json.dumps([exp.preset, exp.steps, sorted(exp.pretrain_overrides)])
+    key = json.dumps([exp.preset, exp.steps, sorted(exp.pretrain_overrides)]
+                     + ([exp.recipe] if exp.recipe else []))  # without a recipe, as before it existed
     return f"{exp.preset}-{hashlib.sha1(key.encode()).hexdigest()[:8]}"
 
 
@@ -204,8 +207,8 @@ def pretrained_checkpoint(exp: Experiment, cache: Path, wandb_mode: str) -> Path
                 from minigen.pretrain import run_pretrain
 
                 run_pretrain(preset=exp.preset, out=ckpt, steps=exp.steps, resume=resume,
-                             overrides=exp.pretrain_overrides, wandb_mode=wandb_mode)
-        (ckpt / DONE).write_text(json.dumps({"preset": exp.preset, "steps": exp.steps,
+                             overrides=exp.pretrain_overrides, wandb_mode=wandb_mode, recipe=exp.recipe)
+        (ckpt / DONE).write_text(json.dumps({"preset": exp.preset, "recipe": exp.recipe, "steps": exp.steps,
                                              "overrides": exp.pretrain_overrides}) + "\n")
     return ckpt
 
@@ -217,6 +220,8 @@ def torchrun_command(exp: Experiment, ckpt: Path, resume: bool, wandb_mode: str)
            "-m", "minigen", "pretrain", "--preset", exp.preset, "--out", str(ckpt), "--wandb", wandb_mode]
     if exp.steps is not None:
         cmd += ["--steps", str(exp.steps)]
+    if exp.recipe is not None:
+        cmd += ["--recipe", exp.recipe]
     if resume:
         cmd.append("--resume")
     for item in exp.pretrain_overrides:

@@ -18,15 +18,13 @@ import torch.distributed as dist
 
 def shard(model: torch.nn.Module) -> torch.nn.Module:
     """FSDP2: one shard group per transformer block, the rest (embeddings, final norm, the tied head)
-    in the root group. Call before building the optimizer; the module is changed in place."""
-    from torch.distributed.fsdp import fully_shard, register_fsdp_forward_method
+    in the root group. Call before building the optimizer; the module is changed in place. Inference
+    (minigen.inference) runs the model only through forward, whose hooks gather the shards."""
+    from torch.distributed.fsdp import fully_shard
 
     for block in model.blocks:
         fully_shard(block)
     fully_shard(model)
-    # inference entry points that call forward
-    for method in ("score", "score_shared", "score_contexts", "generate"):
-        register_fsdp_forward_method(model, method)
     return model
 
 

@@ -41,8 +41,9 @@ def barrier() -> None:
         dist.barrier()
 
 
-def resolve_config(preset: str, steps: int | None, overrides: list[str]) -> RunConfig:
-    cfg = apply_overrides(get_preset(preset), overrides)
+def resolve_config(preset: str, steps: int | None, overrides: list[str],
+                   recipe: str | None = None) -> RunConfig:
+    cfg = apply_overrides(get_preset(preset, recipe), overrides)
     if steps is not None:
         if steps < 1:
             raise UserError(f"--steps {steps}: must be a positive number of optimizer steps")
@@ -123,14 +124,14 @@ class RowStream:
 
 def run_pretrain(preset: str = "tiny", out: Path | None = None, steps: int | None = None,
                  resume: bool = False, overrides: list[str] | None = None,
-                 wandb_mode: str = "offline") -> Path:
+                 wandb_mode: str = "offline", recipe: str | None = None) -> Path:
     from minigen.data.tokenizer import Tokenizer
     from minigen.model import Transformer
     from minigen.probe import Probe
 
     if wandb_mode not in WANDB_MODES:
         raise UserError(f"--wandb {wandb_mode!r} is unknown; use online, offline or disabled")
-    cfg = resolve_config(preset, steps, overrides or [])
+    cfg = resolve_config(preset, steps, overrides or [], recipe)
     out = Path(out) if out is not None else Path("runs") / preset
     prepare_run_dir(out, resume)  # every rank checks, so a bad call fails everywhere at once
     device = setup_distributed()
@@ -156,7 +157,8 @@ def run_pretrain(preset: str = "tiny", out: Path | None = None, steps: int | Non
             raise UserError(f"--resume with a different config ({diff}); rerun with the run's own settings "
                             f"or start a new --out")
     elif rank == 0:
-        ckpt.write_config(out, cfg, {**ckpt.provenance(), "preset": preset, "world_size": world_size,
+        ckpt.write_config(out, cfg, {**ckpt.provenance(), "preset": preset, "recipe": recipe,
+                                     "world_size": world_size,
                                      "tokenizer_sha256": ckpt.file_sha256(out / ckpt.TOKENIZER)})
 
     torch.manual_seed(cfg.train.seed)

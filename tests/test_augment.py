@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from minigen.augment import sampling
 from minigen.augment.facts import TrainingFacts, parse_statement, sentences
 from minigen.augment.generate import AugmentConfig, augment
 from minigen.augment.prompts import global_outputs, local_outputs, rewrite_examples
@@ -20,6 +21,7 @@ from minigen.data.lexicon import Lexicon
 from minigen.data.logic import Compare, Knowledge, contradict, reverse
 from minigen.data.templates import parse, render
 from minigen.eval.conditions import training_texts
+from minigen.inference import generate
 
 SIZES = {"reversal": 4, "syllogism": 9, "semantic": 12, "reversal_curse": 3}
 
@@ -118,7 +120,13 @@ class ScriptedModel:
         return outs
 
 
-def test_report_counts_match_the_file(tokenizer, tmp_path):
+@pytest.fixture
+def scripted_sampling(monkeypatch):
+    """Sampling asks a scripted model's own `generate` instead of minigen.inference's."""
+    monkeypatch.setattr(sampling, "generate", lambda model, *args, **kwargs: model.generate(*args, **kwargs))
+
+
+def test_report_counts_match_the_file(tokenizer, tmp_path, scripted_sampling):
     ds = load_dataset("reversal", size=3)
     path = tmp_path / "local.jsonl"
     summary = write_augmentations("local", ds.train, ds.test, AugmentConfig(n=2), path,
@@ -164,11 +172,11 @@ def test_cached_sampling_equals_recomputation_at_temperature_zero(tokenizer):
     model = small_model(tokenizer, seed=1, init_std=0.3)
     prompts = [[tokenizer.bos_id, *tokenizer.encode(t)] for t in
                ("All femp are glon.\nIn other words:\n", "glon are red.\n", "Did you know that yomp")]
-    cached = model.generate(prompts, 40, temperature=0.0)
+    cached = generate(model, prompts, 40, temperature=0.0)
     assert all(len(set(out)) > 5 for out in cached)
     assert cached == generate_recompute(model, prompts, 40)
     stop = cached[0][7]
-    stopped = model.generate(prompts[:1], 40, temperature=0.0, stop_id=stop)
+    stopped = generate(model, prompts[:1], 40, temperature=0.0, stop_id=stop)
     expected = cached[0][: cached[0].index(stop) + 1]
     assert stopped == generate_recompute(model, prompts[:1], 40, stop_id=stop) == [expected]
 
@@ -181,7 +189,7 @@ def test_sentence_splitting_and_the_token_budget():
     assert budget_steps([[0] * 30], 100, [[0] * 10]) == 300
 
 
-def test_a_crash_mid_way_keeps_what_was_generated(tokenizer, tmp_path):
+def test_a_crash_mid_way_keeps_what_was_generated(tokenizer, tmp_path, scripted_sampling):
     class CrashingModel(ScriptedModel):
         calls = 0
 

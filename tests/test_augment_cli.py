@@ -32,7 +32,7 @@ def test_unknown_strategy_exits_2_with_one_line(capsys, tmp_path):
 def test_a_checkpoint_that_cannot_write_the_format_is_reported_in_one_line(run_dir, capsys, tmp_path):
     out = tmp_path / "local.jsonl"
     code, stdout, err = cli(capsys, "augment", "--split", "syllogism", "--strategy", "local", "--ckpt",
-                            str(run_dir), "--out", str(out), "--n", "2")
+                            str(run_dir), "--out", str(out), "--set", "aug.n=2")
     assert code == 2 and err.count("\n") == 1 and "cannot generate the rewrite format" in err
     report = json.loads(out.with_name(out.name + ".report.json").read_text())
     assert report["format_failure"] and report["samples"] >= 64 and report["parsed"] == 0
@@ -43,7 +43,7 @@ def test_a_checkpoint_that_cannot_write_the_format_is_reported_in_one_line(run_d
 def test_cli_report_matches_the_file(capsys, tmp_path):
     out = tmp_path / "oracle.jsonl"
     code, stdout, _ = cli(capsys, "augment", "--split", "syllogism", "--strategy", "oracle-global", "--ckpt",
-                          str(tmp_path / "none"), "--out", str(out), "--n", "3")
+                          str(tmp_path / "none"), "--out", str(out), "--set", "aug.n=3")
     assert code == 0
     records = [json.loads(line) for line in out.read_text().splitlines()]
     report = json.loads(out.with_name(out.name + ".report.json").read_text())

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from minigen.data.corpus import CorpusConfig, documents, packed_rows
+from minigen.data.doctypes.reversal import ReversalDocs
 from minigen.data.english import NAME_SUFFIXES
 from minigen.data.lexicon import Lexicon, split_word
 from minigen.data.logic import Compare, reverse
@@ -131,13 +132,12 @@ def test_icl_documents_use_the_test_formats():
 def test_same_share_sets_how_many_questions_restate_instead_of_reverse(same_share):
     """The lines after a reversal document's facts restate (same direction) a `same_share` of the facts
     they ask about and reverse the others; each is about a fact stated above it."""
-    cfg = CorpusConfig(w_icl_syllogism=0, w_icl_other=0, w_icl_people=0, w_facts=0, w_rewrite=0,
-                       w_inference=0, w_qa=0, canonical_share=1, prefix_prob=0, repeats_max=0,
-                       same_share=same_share)
+    cfg = CorpusConfig(mixture={"reversal": 1.0}, canonical_share=1, prefix_prob=0,
+                       reversal=ReversalDocs(restated_max=0, same_share=same_share))
     same = flipped = 0
     for doc in itertools.islice(documents(cfg), 300):
         forms = [parse(line) for line in doc.split("\n")]
-        n_facts = len(forms) // 2  # reversal_share=1: one question per fact, after all of them
+        n_facts = len(forms) // 2  # asked_share=1: one question per fact, after all of them
         facts, asked = forms[:n_facts], forms[n_facts:]
         for q in asked:
             assert q in facts or reverse(q) in facts
@@ -148,8 +148,10 @@ def test_same_share_sets_how_many_questions_restate_instead_of_reverse(same_shar
 
 def test_bad_config_is_user_error():
     with pytest.raises(UserError):
-        CorpusConfig(w_qa=-1.0)
+        CorpusConfig(mixture={"qa": -1.0})
+    with pytest.raises(UserError, match="unknown document types"):
+        CorpusConfig(mixture={"poems": 1.0})
     with pytest.raises(UserError):
         CorpusConfig(facts_min=9, facts_max=3)
     with pytest.raises(UserError):
-        CorpusConfig(same_share=1.5)
+        ReversalDocs(same_share=1.5)

@@ -4,8 +4,11 @@ docs/log/2026-11-27-role-curriculum.md claims they say."""
 import random
 
 from minigen.data.corpus import CorpusConfig, _Generator
-from minigen.data.docs import canonical, icl_roles_doc, reverse, role_doc
+from minigen.data.doctypes.common import canonical
+from minigen.data.doctypes.roles import RolesDocs, role_doc
+from minigen.data.doctypes.roles import generate as icl_roles_doc
 from minigen.data.lexicon import Lexicon
+from minigen.data.logic import reverse
 
 WORDS = Lexicon(0).pretrain_words
 
@@ -53,8 +56,8 @@ def test_repeats_state_each_fact_between_one_and_repeats_plus_one_times():
 
 def test_corpus_documents_follow_the_roles_settings():
     rng = random.Random(0)
-    cfg = CorpusConfig(facts_min=2, facts_max=3, roles_mode="mix", roles_more_share=1.0, same_share=0.0,
-                       canonical_share=1.0, prefix_prob=0.0, repeats_max=2)
+    cfg = CorpusConfig(facts_min=2, facts_max=3, canonical_share=1.0, prefix_prob=0.0,
+                       roles=RolesDocs(mode="mix", more_share=1.0, same_share=0.0, repeats_max=2))
     for _ in range(100):
         lines = icl_roles_doc(rng, WORDS, cfg).split("\n")
         facts = [line for line in lines if " more " in line]
@@ -69,5 +72,4 @@ def test_corpus_documents_follow_the_roles_settings():
 
 def test_zero_weight_document_types_are_never_drawn():
     assert icl_roles_doc not in _Generator(CorpusConfig()).kinds
-    only_roles = {f"w_{k}": 0.0 for k in CorpusConfig().weights()} | {"w_icl_roles": 1.0}
-    assert _Generator(CorpusConfig(**only_roles)).kinds == [icl_roles_doc]
+    assert _Generator(CorpusConfig(mixture={"roles": 1.0, "qa": 0.0})).kinds == [icl_roles_doc]

@@ -10,7 +10,7 @@ from minigen.errors import UserError
 from minigen.eval.options import CompareOptions, apply_overrides
 from minigen.eval.trained_facts import same_direction_items
 
-FAST = ["data.size=6", "ft.steps=4", "ft.batch_size=4", "ft.lr_sweep="]
+FAST = ["dataset.size=6", "ft.steps=4", "ft.batch_size=4", "ft.lr_sweep="]
 
 
 def test_compare_writes_results_figure_and_finetuned_weights(run_dir, tmp_path, capsys):
@@ -104,14 +104,14 @@ def test_a_tokenizer_that_does_not_match_the_checkpoint(run_dir, tmp_path, capsy
 
 
 def test_option_overrides_are_typed():
-    opts = apply_overrides(CompareOptions(), ["ft.lr=1e-4", "ft.sentences=cumulative", "data.size=0.5",
+    opts = apply_overrides(CompareOptions(), ["ft.lr=1e-4", "ft.sentences=cumulative", "dataset.size=0.5",
                                               "ft.save=false"])
     assert opts.ft.lr == 1e-4 and opts.ft.sentences == "cumulative" and not opts.ft.save
-    assert opts.data.dataset_size() == 0.5 and CompareOptions().data.dataset_size() is None
-    assert apply_overrides(opts, ["data.size=20"]).data.dataset_size() == 20
+    assert opts.dataset.dataset_size() == 0.5 and CompareOptions().dataset.dataset_size() is None
+    assert apply_overrides(opts, ["dataset.size=20"]).dataset.dataset_size() == 20
     assert CompareOptions().ft.resolve_steps(138) == 200  # auto: 20 epochs, within the paper's 200-1,000
     assert CompareOptions().ft.resolve_steps(500) == 625 and CompareOptions().ft.resolve_steps(1000) == 1000
     assert apply_overrides(opts, ["ft.steps=7"]).ft.resolve_steps(1000) == 7
-    for bad in ("ft.steps=many", "ft.sentences=paragraph", "icl=3", "data.size=lots"):
+    for bad in ("ft.steps=many", "ft.sentences=paragraph", "icl=3", "dataset.size=lots"):
         with pytest.raises(UserError):
             apply_overrides(CompareOptions(), [bad])

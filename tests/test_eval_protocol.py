@@ -1,5 +1,6 @@
 """The evaluation protocol: dev/test words, vocabulary coverage, heuristic baselines, the finetuning
-format control, the FT learning-rate sweep, clustered intervals, and the probe's uncut contexts."""
+format control, the FT learning-rate sweep, clustered intervals, and the probe (compare's ICL on dev
+words, its contexts never cut)."""
 
 import json
 import re
@@ -15,7 +16,7 @@ from minigen.errors import UserError
 from minigen.eval.heuristics import HEURISTICS, common_words, credit, credits
 from minigen.eval.protocol import item_clusters, mark_interpretable
 
-FAST = ["data.size=6", "ft.steps=4", "ft.batch_size=4", "ft.lr_sweep="]
+FAST = ["dataset.size=6", "ft.steps=4", "ft.batch_size=4", "ft.lr_sweep="]
 BY_NAME = {h.name: h for h in HEURISTICS}
 
 
@@ -59,7 +60,7 @@ def test_every_dataset_builds_on_dev_words_and_an_unknown_slice_is_a_user_error(
     with pytest.raises(UserError, match="unknown word slice"):
         load_dataset("reversal", words="train")
     with pytest.raises(SystemExit) as e:
-        main(["compare", "--split", "reversal", "--set", "data.words=valid"])
+        main(["compare", "--split", "reversal", "--set", "dataset.words=valid"])
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert "unknown word slice 'valid'" in err and len(err.strip().splitlines()) == 1
@@ -67,17 +68,78 @@ def test_every_dataset_builds_on_dev_words_and_an_unknown_slice_is_a_user_error(
 
 def test_probe_contexts_are_never_cut_and_items_that_do_not_fit_are_left_out():
     from minigen.data.tokenizer import train_tokenizer
-    from minigen.probe import build_items
+    from minigen.eval.contexts import document_budget
+    from minigen.eval.trained_facts import evaluation_items
+    from minigen.probe import probe_dataset, probe_set
 
-    cfg = apply_overrides(get_preset("tiny"), ["train.probe_items=8", "train.probe_other_docs=6"])
+    cfg = apply_overrides(get_preset("tiny"), ["train.probe_items=8"])
     tok = train_tokenizer(cfg.data, num_documents=300)
-    for seq_len in (256, 96):
+    ds = probe_dataset("syllogism", cfg)
+    docs = {d.id: d.text for d in ds.train}
+    skipped = {}
+    for seq_len in (256, 48):  # 48: the needed documents of some items fit, of others not
         cfg.model.seq_len = seq_len
-        for item in build_items("syllogism", "syllogism", cfg, tok):
-            assert item.context[0] == tok.bos_id  # never cut from the left
-            assert len(item.context) + max(map(len, item.options)) <= seq_len
-    cfg.model.seq_len = 12  # no item's own documents fit: every item is left out, none is cut
-    assert build_items("syllogism", "syllogism", cfg, tok) == []
+        ps = probe_set("syllogism", cfg, tok, ds=ds)
+        skipped[seq_len] = ps.skipped["syllogism"]
+        budget = document_budget(evaluation_items(ds), tok, seq_len)
+        kept = {t.id for t in ps.items["syllogism"]}
+        assert len(kept) + skipped[seq_len] == 8
+        for item in [t for t in ds.test if t.split == "syllogism"][:8]:  # left out: its documents overflow
+            needs = sum(len(tok.encode(docs[i])) + 1 for i in dict.fromkeys(item.meta["doc_ids"]))
+            assert (item.id in kept) == (needs <= budget), item.id
+        assert {t.id for _, scored in ps.contexts for t in scored} == {t.id for t in ps.items["syllogism"]}
+        for tokens, scored in ps.contexts:
+            assert tokens[0] == tok.bos_id  # never cut from the left
+            text = "\n" + tok.decode(tokens[1:])
+            for item in scored:  # every document the item needs, whole, and room for its longest option
+                assert all(f"\n{docs[i]}\n" in text for i in item.meta["doc_ids"])
+                assert len(tokens) + max(len(tok.encode(item.prompt + o)) for o in item.options) <= seq_len
+    assert skipped[256] == 0 and 0 < skipped[48] < 8
+    cfg.model.seq_len = 12  # not even a prompt and its option fit: every item is left out, none is cut
+    ps = probe_set("syllogism", cfg, tok, ds=ds)
+    assert ps.contexts == [] and ps.items == {"syllogism": []} and ps.skipped == {"syllogism": 8}
+
+
+def test_the_probe_is_compares_icl_on_dev_words(run_dir, tmp_path):
+    """The probe scores its items in the contexts `minigen compare`'s icl condition builds for them (dev
+    words, data.size = train.probe_items, seed 0): the same token ids, and the same accuracy."""
+    import io
+
+    import torch
+
+    from minigen.checkpoint import load_run
+    from minigen.compare import evaluate_dataset
+    from minigen.eval.conditions import icl
+    from minigen.eval.contexts import context_text
+    from minigen.eval.options import CompareOptions, DatasetOptions
+    from minigen.probe import PROBES, Probe
+
+    model, tok, cfg = load_run(run_dir)
+    cfg.train.probe_items = 8  # 8: more syllogism documents than one context holds (6 fit in one)
+    probe = Probe(cfg, tok, torch.device("cpu"))
+    got = probe.run(model)
+    options = CompareOptions(dataset=DatasetOptions(size="8", words="dev"))
+    seen = {}
+
+    def spy(setup, seed):
+        seen[seed] = icl(setup, seed)
+        return seen[seed]
+
+    for name in dict.fromkeys(name for name, _ in PROBES.values()):
+        evaluate_dataset(name, model, tok, cfg, {"icl": spy}, 1, options, tmp_path, io.StringIO())
+        res = seen.pop(0)
+        context_of = {i: [tok.bos_id] + tok.encode(context_text(texts))
+                      for texts, ids in res.contexts for i in ids}
+        correct = {s.item_id: s.correct() for s in res.scores}
+        assert probe.sets[name].contexts
+        for tokens, items in probe.sets[name].contexts:
+            assert all(tokens == context_of[item.id] for item in items)
+        for key, (dataset, split) in PROBES.items():
+            if dataset != name:
+                continue
+            ids = [s.item_id for s in res.scores if s.split == split]
+            assert [t.id for t in probe.items[key]] == ids and probe.skipped[key] == 0
+            assert got[f"probe_{key}"] == sum(correct[i] for i in ids) / len(ids)
 
 
 def test_coverage_is_measured_kept_in_the_run_and_marks_rows_not_interpretable(run_dir, tmp_path):
@@ -202,7 +264,7 @@ def test_lr_sweep_chooses_on_trained_facts_and_records_it(run_dir, tmp_path):
 
 
 def test_format_control_finetunes_on_the_test_strings_and_can_reach_them(run_dir, tmp_path):
-    over = ["data.size=3", "ft.steps=150", "ft.batch_size=8", "ft.lr=1e-2", "ft.lr_sweep=",
+    over = ["dataset.size=3", "ft.steps=150", "ft.batch_size=8", "ft.lr=1e-2", "ft.lr_sweep=",
             "eval.same_direction=false"]
     results = run_compare("syllogism", run_dir, "ft-format", seeds=3, out=tmp_path / "f", overrides=over,
                           wandb_mode="disabled")

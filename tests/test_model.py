@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from minigen.config import ModelConfig
+from minigen.inference import generate, score, score_contexts, score_shared
 from minigen.model import KVCache, Transformer
 
 BACKENDS = ["eager", "sdpa", "triton"]
@@ -30,7 +31,7 @@ def test_score_equals_hand_computed_log_softmax():
     model = tiny()
     prefixes = [[1, 5, 7], [2], [3, 4, 5, 6, 7]]
     conts = [[9, 10], [11, 12, 13], [14]]
-    got = model.score(prefixes, conts)
+    got = score(model, prefixes, conts)
     for p, c, g in zip(prefixes, conts, got, strict=True):
         seq = torch.tensor([p + c])
         logp = torch.log_softmax(model(seq)[0][0], dim=-1)
@@ -45,9 +46,9 @@ def test_score_shared_equals_score(backend, batch_tokens):
     model = tiny(backend)
     context = [1, 8, 3, 9, 4]
     conts = [[5], [6, 7, 8], [], [10, 11]]
-    shared = model.score_shared(context, conts, batch_tokens=batch_tokens)
+    shared = score_shared(model, context, conts, batch_tokens=batch_tokens)
     assert [len(s) for s in shared] == [len(c) for c in conts]
-    assert [sum(s) for s in shared] == pytest.approx(model.score([context] * 4, conts), abs=1e-5)
+    assert [sum(s) for s in shared] == pytest.approx(score(model, [context] * 4, conts), abs=1e-5)
 
 
 @pytest.mark.parametrize("backend, batch_tokens, batch_contexts", [
@@ -58,11 +59,11 @@ def test_score_contexts_equals_score(backend, batch_tokens, batch_contexts):
     model = tiny(backend)
     contexts = [[1, 8, 3, 9, 4], [2], [7, 7, 5, 1, 2, 3, 4, 9, 9, 10, 11], [3, 4]]
     conts = [[[5], [6, 7, 8], [], [10, 11]], [[12, 13]], [[1], [2, 3, 4, 5, 6], [7, 8]], []]
-    got = model.score_contexts(contexts, conts, batch_tokens=batch_tokens, batch_contexts=batch_contexts)
+    got = score_contexts(model, contexts, conts, batch_tokens=batch_tokens, batch_contexts=batch_contexts)
     assert [[len(s) for s in g] for g in got] == [[len(c) for c in cs] for cs in conts]
     for ctx, cs, g in zip(contexts, conts, got, strict=True):
         if cs:
-            assert [sum(s) for s in g] == pytest.approx(model.score([ctx] * len(cs), cs), abs=1e-5)
+            assert [sum(s) for s in g] == pytest.approx(score(model, [ctx] * len(cs), cs), abs=1e-5)
 
 
 @pytest.mark.parametrize("backend", ["eager", "sdpa"])
@@ -80,17 +81,17 @@ def test_cached_decoding_equals_full_recomputation(backend):
 def test_generate_batched_equals_one_by_one_and_stops():
     model = tiny()
     prompts = [[1, 2, 3], [4, 5, 6, 7, 8, 9], [10]]
-    batched = model.generate(prompts, 6)
-    assert batched == [model.generate([p], 6)[0] for p in prompts]
+    batched = generate(model, prompts, 6)
+    assert batched == [generate(model, [p], 6)[0] for p in prompts]
     # greedy continuation equals argmax of full recomputation
     seq = list(prompts[1])
     for _ in range(6):
         seq.append(int(model(torch.tensor([seq]))[0][0, -1].argmax()))
     assert batched[1] == seq[len(prompts[1]):]
     stop = batched[0][2]
-    assert model.generate([prompts[0]], 6, stop_id=stop)[0] == batched[0][: batched[0].index(stop) + 1]
-    sampled = model.generate(prompts, 5, temperature=1.0, top_k=5, seed=3)
-    assert sampled == model.generate(prompts, 5, temperature=1.0, top_k=5, seed=3)
+    assert generate(model, [prompts[0]], 6, stop_id=stop)[0] == batched[0][: batched[0].index(stop) + 1]
+    sampled = generate(model, prompts, 5, temperature=1.0, top_k=5, seed=3)
+    assert sampled == generate(model, prompts, 5, temperature=1.0, top_k=5, seed=3)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

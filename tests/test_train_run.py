@@ -15,6 +15,7 @@ from safetensors.torch import load_file
 from minigen.checkpoint import load_run
 from minigen.cli import main
 from minigen.errors import UserError
+from minigen.inference import score
 
 MICRO = ["model.n_layer=1", "model.d_model=32", "model.n_head=2", "model.seq_len=32", "train.batch_size=4",
          "train.ckpt_every=4", "train.eval_every=0", "train.probe_items=2",
@@ -67,7 +68,7 @@ def test_run_directory_contract(reference):
     assert not any(k.startswith("probe_") for k in records[-1])
     model, tokenizer, cfg = load_run(reference)
     assert cfg.train.steps == STEPS and model.cfg.vocab_size == tokenizer.vocab_size
-    assert len(model.score([[tokenizer.bos_id]], [tokenizer.encode("All glon are")])) == 1
+    assert len(score(model, [[tokenizer.bos_id]], [tokenizer.encode("All glon are")])) == 1
 
 
 KILLER = """

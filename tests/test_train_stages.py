@@ -19,8 +19,8 @@ MICRO = {
     "model": dict(n_layer=1, d_model=32, n_head=2, seq_len=32),
     "train": dict(batch_size=4, lr=1e-2, min_lr=1e-3, warmup=2, ckpt_every=4, eval_every=0, probe_items=2,
                   heldout_rows=2, log_every=1),
-    "data": dict(w_icl_roles=1.0, facts_min=2, facts_max=3),
-    "stages": [dict(steps=6, set={"data.roles_mode": "flip", "data.roles_confusers": 0.8}),
+    "data": dict(mixture={"roles": 1.0}, facts_min=2, facts_max=3),
+    "stages": [dict(steps=6, set={"data.roles.mode": "flip", "data.roles.confusers": 0.8}),
                dict(steps=6, set={"data.seed": 11, "train.warmup": 3, "train.lr": 5e-3})],
 }
 # A subprocess that adds the micro preset, optionally dies (SIGKILL) after logging step KILL_AT, then runs
@@ -96,14 +96,14 @@ def test_stage_configs_layer_each_stage_on_the_run():
     plan = stage_configs(cfg)
     assert [begin for begin, _ in plan] == [0, 750, 1500, 2500, 3500] and cfg.train.steps == 4500
     first, last = plan[0][1], plan[-1][1]
-    assert (first.data.roles_mode, first.data.roles_confusers, first.data.seed) == ("flip", 0.8, 0)
-    assert (last.data.roles_mode, last.data.repeats_max, last.data.seed) == ("mix", 6, 11)
+    assert (first.data.roles.mode, first.data.roles.confusers, first.data.seed) == ("flip", 0.8, 0)
+    assert (last.data.roles.mode, last.data.roles.repeats_max, last.data.seed) == ("mix", 6, 11)
     assert last.train.warmup == 50 and last.train.lr == first.train.lr == 1e-3
     assert all(not stage.stages for _, stage in plan)
     icl = stage_configs(get_preset("tiny-icl"))  # the default's stages, then syllogisms, then both
     tiny = stage_configs(get_preset("tiny"))
     assert [(b, c.data, c.model) for b, c in icl[:2]] == [(b, c.data, c.model) for b, c in tiny]
-    assert [(c.data.w_icl_roles, c.data.w_icl_syllogism) for _, c in icl[2:]] == [(0.0, 1.0), (0.5, 0.5)]
+    assert [c.data.mixture for _, c in icl[2:]] == [{"syllogism": 1.0}, {"syllogism": 0.5, "roles": 0.5}]
     assert [b for b, _ in icl] == [0, 500, 1500, 2500] and get_preset("tiny-icl").train.steps == 3500
     assert stage_configs(get_preset("tiny-mixed")) == [(0, get_preset("tiny-mixed"))]
 

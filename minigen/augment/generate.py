@@ -25,11 +25,12 @@ from minigen.augment.prompts import (
 )
 from minigen.augment.sampling import sample_texts
 from minigen.errors import UserError
+from minigen.eval.options import AUG_SAMPLES
 
 
 @dataclass
 class AugmentConfig:
-    n: int = 4  # samples per sentence (local) or per document (global); traces per document (oracle-global)
+    n: int = AUG_SAMPLES  # samples per sentence (local) / per document (global); oracle-global: traces
     seed: int = 0
     temperature: float = 0.8  # sampling temperature (diversity across the n samples)
     top_k: int | None = None
@@ -40,7 +41,7 @@ class AugmentConfig:
 
     def __post_init__(self) -> None:
         if self.n < 1:
-            raise UserError(f"--n {self.n}: need at least 1 generation per sentence / document")
+            raise UserError(f"aug.n={self.n}: need at least 1 generation per sentence / document")
 
 
 @dataclass

@@ -1,10 +1,9 @@
 """Oracle augmentations: what the logic engine derives, written in the templates (valid by construction).
 
-`restatements(form)`: every other sentence with the same meaning or an equivalent converse (other
-templates, the comparison's reversal, the converse of "some"/"no", existential "some" from "all",
-the other voice of a relation, the other order of a person's description) — the oracle of *local*
-augmentation. `linked_inferences(...)`: statements the engine derives from the whole training set
-that mention a term of the document and are not stated in training — the oracle of *global*.
+`oracle_local`: a training sentence's restatements (`templates.restatements`, the rules the corpus's
+rewrite documents teach), its own wording left out: the oracle of *local* augmentation.
+`linked_inferences(...)`: statements the engine derives from the whole training set that mention a
+term of the document and are not stated in training: the oracle of *global* augmentation.
 """
 
 from __future__ import annotations
@@ -12,28 +11,10 @@ from __future__ import annotations
 import random
 
 from minigen.augment.facts import TrainingFacts, directed_key, terms
-from minigen.data.logic import Compare, Form, Quant, reverse
-from minigen.data.templates import body, n_variants
+from minigen.data.logic import Form, Quant
+from minigen.data.templates import restatements, sentence_variants
 
 PER_TRACE = 5  # derived statements per trace, as in the corpus's inference documents
-
-
-def sentence_variants(form: Form) -> list[str]:
-    return [body(form, v) + "." for v in range(n_variants(form))]
-
-
-def restatements(form: Form) -> list[str]:
-    """Sentences that follow from `form` alone and restate it (see the module doc)."""
-    out = sentence_variants(form)
-    if isinstance(form, Compare):
-        out += sentence_variants(reverse(form))
-    elif isinstance(form, Quant):
-        if form.q in ("some", "no"):
-            out += sentence_variants(Quant(form.q, form.p, form.s))
-        else:  # all S are P: S exist (existential import), so some S are P and some P are S
-            out += sentence_variants(Quant("some", form.p, form.s))
-    # Relation and Describe: their two templates already are the two voices / orders.
-    return list(dict.fromkeys(out))
 
 
 def oracle_local(sentence: str, form: Form, rng: random.Random) -> list[str]:

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from minigen.augment.facts import parse_statement
 from minigen.data.corpus import CorpusConfig
-from minigen.data.docs import rewrite_doc
+from minigen.data.doctypes import rewrite
 from minigen.data.lexicon import Lexicon
 from minigen.data.templates import INFERENCE_HEADER, REWRITE_LABEL, english_vocabulary
 
@@ -36,7 +36,7 @@ def rewrite_examples(rng: random.Random, like: str | None, k: int = N_EXAMPLES,
     blocks: list[str] = []
     same: list[str] = []
     for _ in range(40):
-        for block in rewrite_blocks(rewrite_doc(rng, words, CorpusConfig())):
+        for block in rewrite_blocks(rewrite.generate(rng, words, CorpusConfig())):
             (same if want is not None and type(parse_statement(block.split("\n")[0])) is want
              else blocks).append(block)
         if len(blocks) + len(same) >= k and (same or want is None):

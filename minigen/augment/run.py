@@ -59,20 +59,19 @@ def report_path(out: Path) -> Path:
     return Path(out).with_name(Path(out).name + ".report.json")
 
 
-def run_augment(split: str, strategy: str, ckpt: Path, out: Path, n: int = 4, seed: int = 0,
-                temperature: float = 0.8, size: str = "") -> dict:
+def run_augment(split: str, strategy: str, ckpt: Path, out: Path, seed: int = 0,
+                overrides: list[str] | None = None) -> dict:
     """The `minigen augment` command: see the module doc and report.py for what it writes.
 
-    `size` scales the dataset as compare's data.size does ("": the paper's size; "20"; "0.5").
+    `overrides`: compare's `aug.X` (samples, temperature) and `dataset.X` (size, seed, words) options.
     """
+    from minigen.eval.options import CompareOptions, apply_overrides
+
     check_strategy(strategy)
     output_file(Path(out))
-    if temperature < 0:
-        raise UserError(f"--temperature {temperature}: must be >= 0 (0: greedy)")
-    from minigen.eval.options import DataOptions
-
-    dataset_size = DataOptions(size=size).dataset_size()
-    cfg = AugmentConfig(n=n, seed=seed, temperature=temperature)
+    options = apply_overrides(CompareOptions(), overrides or [])
+    n = options.aug.n
+    cfg = AugmentConfig(n=n, seed=seed, temperature=options.aug.temperature)
     model = tokenizer = None
     run_cfg = None
     if strategy.startswith("oracle"):
@@ -96,7 +95,8 @@ def run_augment(split: str, strategy: str, ckpt: Path, out: Path, n: int = 4, se
 
     from minigen.data.datasets import load_dataset
 
-    dataset = load_dataset(split, lexicon_seed=lexicon_seed, size=dataset_size)
+    dataset = load_dataset(split, seed=options.dataset.seed, lexicon_seed=lexicon_seed,
+                           size=options.dataset.dataset_size(), words=options.dataset.words)
     summary = write_augmentations(strategy, dataset.train, dataset.test, cfg, Path(out), model, tokenizer,
                                   progress=True)
     summary.update(split=split, ckpt=None if strategy.startswith("oracle") else str(ckpt),

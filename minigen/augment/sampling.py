@@ -1,6 +1,6 @@
 """Batched sampling for augmentation, and the no-cache reference that checks and benchmarks it.
 
-`sample_texts` runs many prompts through `Transformer.generate` (KV cache) in batches of similar
+`sample_texts` runs many prompts through `minigen.inference.generate` (KV cache) in batches of similar
 length, each batch with its own seed derived from the run's seed, so the output is a pure function
 of (model, prompts, seed, batch size). `generate_recompute` is the naive decoder that re-encodes the
 whole sequence for every new token: the baseline of benchmarks/bench_generate.py, and the reference
@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
+
+from minigen.inference import generate
 
 BATCH_SIZE = 64
 
@@ -40,8 +42,8 @@ def sample_texts(model, tokenizer, prompts: list[str], *, max_new_tokens: int, t
     eos = tokenizer.eos_id
     for b, start in enumerate(range(0, len(order), batch_size)):
         chunk = order[start: start + batch_size]
-        outs = model.generate([encoded[i] for i in chunk], max_new_tokens, temperature=temperature,
-                              top_k=top_k, stop_id=eos, seed=seed * 1_000_003 + b)
+        outs = generate(model, [encoded[i] for i in chunk], max_new_tokens, temperature=temperature,
+                        top_k=top_k, stop_id=eos, seed=seed * 1_000_003 + b)
         batch = []
         for i, out in zip(chunk, outs, strict=True):
             ended = bool(out) and out[-1] == eos

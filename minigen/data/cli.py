@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from minigen.data.datasets import DATASETS
 from minigen.errors import UserError
 
 data_app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -30,7 +31,7 @@ def _parse_size(size: Optional[str]):
 
 @data_app.command()
 def show(
-    name: str = typer.Argument(..., help="reversal, syllogism, semantic or reversal_curse."),
+    name: str = typer.Argument(..., help=f"{', '.join(DATASETS)}."),
     seed: int = typer.Option(0, help="Dataset seed."),
     lexicon_seed: int = typer.Option(0, help="Lexicon seed (which words are evaluation words)."),
     size: Optional[str] = typer.Option(None, help="An int counts the dataset's unit; a float scales it."),

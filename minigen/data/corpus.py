@@ -7,79 +7,102 @@ own rows without producing the ones before them.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
-from minigen.data.docs import DOC_TYPES
+from minigen.data.doctypes import DOC_TYPES
+from minigen.data.doctypes.reversal import ReversalDocs
+from minigen.data.doctypes.roles import RolesDocs
+from minigen.data.doctypes.syllogism import SyllogismDocs
 from minigen.data.lexicon import Lexicon
 from minigen.errors import UserError
+
+# The mixed corpus: in-context reversal and syllogism documents dominate, since they teach the skills
+# the probe and the `icl` condition measure.
+MIXED = {"reversal": 0.34, "syllogism": 0.30, "world": 0.06, "people": 0.04, "facts": 0.06, "rewrite": 0.06,
+         "inference": 0.08, "qa": 0.06}
 
 
 @dataclass
 class CorpusConfig:
-    """The corpus mixture. Plain-typed fields, so `--set data.X=...` can override any of them."""
+    """The corpus: which document types, in what proportions, and how they are written.
+
+    `--set data.mixture.roles=1` (one weight), `--set data.mixture=roles:1,syllogism:0.5` (the whole
+    mixture: types left out have weight 0), `--set data.roles.confusers=0.8` (a type's own knob).
+    """
 
     seed: int = 0  # corpus stream seed
     lexicon_seed: int = 0  # which words are in the pretraining / evaluation pools
-    # Mixture weights (relative). In-context reversal and syllogism documents dominate: they teach
-    # the skills the probe and the `icl` condition measure.
-    w_icl_reversal: float = 0.34
-    w_icl_syllogism: float = 0.30
-    w_icl_other: float = 0.06  # hierarchy / property / relation inferences in context
-    w_icl_people: float = 0.04  # people facts in paraphrases, restated in the other order
-    w_facts: float = 0.06
-    w_rewrite: float = 0.06
-    w_inference: float = 0.08  # facts, "It follows that:", derived statements
-    w_qa: float = 0.06
-    w_icl_roles: float = 0.0  # role-curriculum documents (docs.role_doc; the `tiny-roles` preset's stages)
+    mixture: dict = field(default_factory=lambda: dict(MIXED))  # {document type: relative weight}
+    # Shared by every type:
     facts_min: int = 4  # facts per in-context document
     facts_max: int = 10
     prefix_prob: float = 0.4  # share of fact sentences with a context prefix ("Did you know that")
     canonical_share: float = 0.5  # share of fact sentences in the canonical template (others: random)
-    reversal_share: float = 1.0  # share of an in-context reversal document's facts reversed at its end
-    same_share: float = 0.0  # share of those end lines restating the fact (same direction), not reversing it
-    repeats_max: int = 4  # facts restated in their own direction per in-context reversal document (0..)
-    syllogisms_max: int = 3  # premise pairs (each with its question) per in-context syllogism document
-    # Role-curriculum documents: questions in one direction (flip: reversals, copy: restatements) with
-    # "confusers" (later facts reusing an earlier word in the other role, this share of them), or both
-    # directions (mix, restated at same_share); roles_more_share of the documents state only "more".
-    roles_mode: str = "mix"
-    roles_confusers: float = 0.0
-    roles_more_share: float = 0.0
+    # Each type's own knobs (minigen/data/doctypes/NAME.py):
+    reversal: ReversalDocs = field(default_factory=ReversalDocs)
+    syllogism: SyllogismDocs = field(default_factory=SyllogismDocs)
+    roles: RolesDocs = field(default_factory=RolesDocs)
 
     def __post_init__(self) -> None:
+        self.mixture = {name: float(w) for name, w in self.mixture.items() if w != 0}  # one form per mixture
+        unknown = set(self.mixture) - set(DOC_TYPES)
+        if unknown:
+            raise UserError(f"data.mixture: unknown document types {', '.join(sorted(unknown))}; the types "
+                            f"are {', '.join(DOC_TYPES)}")
         weights = self.weights()
         if any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
-            raise UserError(f"corpus mixture weights must be >= 0 with a positive sum; got {weights}")
+            raise UserError(f"data.mixture weights must be >= 0 with a positive sum; got {self.mixture}")
         if not 2 <= self.facts_min <= self.facts_max <= 40:
-            raise UserError(
-                f"need 2 <= facts_min <= facts_max <= 40; got facts_min={self.facts_min}, "
-                f"facts_max={self.facts_max}"
-            )
-        if not 0.0 <= self.canonical_share <= 1.0:
-            raise UserError(f"canonical_share must be in [0, 1]; got {self.canonical_share}")
-        if not 0.0 <= self.reversal_share <= 1.0:
-            raise UserError(f"reversal_share must be in [0, 1]; got {self.reversal_share}")
-        if not 0.0 <= self.same_share <= 1.0:
-            raise UserError(f"same_share must be in [0, 1]; got {self.same_share}")
-        if self.repeats_max < 0:
-            raise UserError(f"repeats_max must be >= 0; got {self.repeats_max}")
-        if not 1 <= self.syllogisms_max <= 6:
-            raise UserError(f"syllogisms_max must be in 1..6; got {self.syllogisms_max}")
-        if not 0.0 <= self.prefix_prob <= 1.0:
-            raise UserError(f"prefix_prob must be in [0, 1]; got {self.prefix_prob}")
-        if self.roles_mode not in ("copy", "flip", "mix"):
-            raise UserError(f"roles_mode {self.roles_mode!r} is unknown; use copy, flip or mix")
-        for name in ("roles_confusers", "roles_more_share"):
+            raise UserError(f"need 2 <= data.facts_min <= data.facts_max <= 40; got facts_min="
+                            f"{self.facts_min}, facts_max={self.facts_max}")
+        for name in ("prefix_prob", "canonical_share"):
             if not 0.0 <= getattr(self, name) <= 1.0:
-                raise UserError(f"{name} must be in [0, 1]; got {getattr(self, name)}")
+                raise UserError(f"data.{name} must be in [0, 1]; got {getattr(self, name)}")
 
     def weights(self) -> dict[str, float]:
-        return {f.name[2:]: float(getattr(self, f.name)) for f in fields(self) if f.name.startswith("w_")}
+        """Every type's weight, in draw order (0 for types the mixture leaves out)."""
+        return {name: float(self.mixture.get(name, 0.0)) for name in DOC_TYPES}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> CorpusConfig:
+        """From `to_dict`'s form, or the flat form of runs written before 2026-12-01 (`legacy_keys`)."""
+        from minigen.overrides import from_dict, set_key
+
+        if not any(key in LEGACY for key in d):
+            return from_dict(cls, d)
+        cfg = cls()
+        cfg.mixture = {}  # the flat form lists every weight
+        for key, value in d.items():
+            for new in legacy_keys(key):
+                set_key(cfg, new, value, "corpus field")
+        return from_dict(cls, dataclasses.asdict(cfg))  # checked once, whole
+
+
+# The flat fields of runs written before 2026-12-01, and their names now. repeats_max and same_share
+# were shared by the reversal and role documents, so they set both.
+LEGACY = {f"w_{old}": [f"mixture.{new}"] for old, new in [
+    ("icl_reversal", "reversal"), ("icl_syllogism", "syllogism"), ("icl_other", "world"),
+    ("icl_people", "people"), ("facts", "facts"), ("rewrite", "rewrite"), ("inference", "inference"),
+    ("qa", "qa"), ("icl_roles", "roles")]}
+LEGACY |= {"reversal_share": ["reversal.asked_share"], "syllogisms_max": ["syllogism.pairs_max"],
+           "repeats_max": ["reversal.restated_max", "roles.repeats_max"],
+           "same_share": ["reversal.same_share", "roles.same_share"],
+           "roles_mode": ["roles.mode"], "roles_confusers": ["roles.confusers"],
+           "roles_more_share": ["roles.more_share"]}
+
+
+def legacy_keys(key: str) -> list[str]:
+    """The key(s) a flat corpus field name (or a "data."-prefixed stage key) has now."""
+    prefix = "data." if key.startswith("data.") else ""
+    name = key[len(prefix):]
+    return [prefix + new for new in LEGACY[name]] if name in LEGACY else [key]
 
 
 @lru_cache(maxsize=4)
@@ -94,7 +117,7 @@ class _Generator:
         self.cfg = cfg
         self.words = _lexicon(cfg.lexicon_seed).pretrain_words
         weights = {kind: w for kind, w in cfg.weights().items() if w > 0}
-        self.kinds = [DOC_TYPES[k] for k in weights]
+        self.kinds = [DOC_TYPES[k].generate for k in weights]
         total = sum(weights.values())
         acc, self.cum = 0.0, []
         for w in weights.values():
@@ -110,12 +133,12 @@ class _Generator:
 
 
 @lru_cache(maxsize=8)
-def _generator(cfg_key: tuple) -> _Generator:
-    return _Generator(CorpusConfig(*cfg_key))
+def _generator(cfg_key: str) -> _Generator:
+    return _Generator(CorpusConfig.from_dict(json.loads(cfg_key)))
 
 
 def _gen(cfg: CorpusConfig) -> _Generator:
-    return _generator(tuple(getattr(cfg, f.name) for f in fields(cfg)))
+    return _generator(json.dumps(dataclasses.asdict(cfg), sort_keys=True))
 
 
 def documents(cfg: CorpusConfig, start: int = 0) -> Iterator[str]:

@@ -20,7 +20,7 @@ from minigen.data.english import (
     PROPERTY_VERBS,
     RELATION_VERBS,
 )
-from minigen.data.logic import Compare, Describe, Form, Prop, Quant, Relation
+from minigen.data.logic import Compare, Describe, Form, Prop, Quant, Relation, reverse
 from minigen.data.people_templates import DESC_FIRST, NAME_FIRST
 
 # English phrases only the corpus uses (the tokenizer keeps every English word whole).
@@ -73,6 +73,25 @@ def body(form: Form, variant: int = 0) -> str:
     if isinstance(form, Relation):
         return RELATION_TEMPLATES[variant].format(s=form.s, o=form.o, verb=form.verb, pp=_PASSIVE[form.verb])
     return DESCRIBE_TEMPLATES[variant].format(name=form.name, desc=form.desc, Desc=_upper_first(form.desc))
+
+
+def sentence_variants(form: Form) -> list[str]:
+    """The form in each of its templates, canonical first."""
+    return [body(form, v) + "." for v in range(n_variants(form))]
+
+
+def restatements(form: Form) -> list[str]:
+    """The sentences that say what `form` says, canonical first: its templates, then its converse in the
+    canonical template where it has one (the comparison reversed; "some" / "no" with the terms swapped;
+    "all" has none). Relations and people need no converse: their two templates are the two voices /
+    orders. The corpus's rewrite documents teach exactly these, and the local augmentation oracle writes
+    exactly these."""
+    out = sentence_variants(form)
+    if isinstance(form, Compare):
+        out.append(body(reverse(form)) + ".")
+    elif isinstance(form, Quant) and form.q != "all":
+        out.append(body(Quant(form.q, form.p, form.s)) + ".")
+    return out
 
 
 def render(form: Form, variant: int = 0, prefix: int = 0) -> str:

@@ -57,6 +57,7 @@ class ContextPlan:
     truncated: int  # items whose needed documents did not all fit
     unbalanced_ids: set[str] = field(default_factory=set)  # items whose answer is in more context
     # documents than one of their distractors
+    truncated_ids: set[str] = field(default_factory=set)  # the `truncated` items
 
     @property
     def unbalanced(self) -> int:
@@ -201,6 +202,13 @@ def _random_order(ids: list, rng: random.Random):
         yield ids[j]
 
 
+def document_budget(items: list, tokenizer, max_tokens: int) -> int:
+    """Tokens left for documents in a context of `max_tokens` once BOS and the longest prompt + option
+    of `items` have their room (build_contexts needs it to be positive)."""
+    reserve = max(len(tokenizer.encode(item.prompt + o)) for item in items for o in item.options)
+    return max_tokens - 1 - reserve  # 1: BOS
+
+
 def build_contexts(documents: list, items: list, tokenizer, max_tokens: int, seed: int,
                    restatements: int = 0) -> ContextPlan:
     """Plan the ICL contexts of `items` over `documents` within `max_tokens` (see the module doc)."""
@@ -208,8 +216,7 @@ def build_contexts(documents: list, items: list, tokenizer, max_tokens: int, see
     rng = random.Random(seed)
     by_id = {d.id: d for d in documents}
     cost = {d.id: len(tokenizer.encode(d.text)) + 1 for d in documents}  # +1: the "\n" after it
-    reserve = max(len(tokenizer.encode(item.prompt + o)) for item in items for o in item.options)
-    budget = max_tokens - 1 - reserve  # 1: BOS
+    budget = document_budget(items, tokenizer, max_tokens)
     assert budget > 0, f"a context of {max_tokens} tokens leaves no room for documents"
 
     def make(ids: list[str], group: list) -> Context:
@@ -231,7 +238,7 @@ def build_contexts(documents: list, items: list, tokenizer, max_tokens: int, see
     order = list(units.items())
     rng.shuffle(order)
     groups: list[tuple[list, list[str], list]] = []  # (items, needed doc ids, their option pairs)
-    truncated = 0
+    truncated, truncated_ids = 0, set()
     mentions = _Mentions(documents)
     for needed_ids, unit in order:
         pairs = _pairs(unit, mentions)
@@ -244,6 +251,7 @@ def build_contexts(documents: list, items: list, tokenizer, max_tokens: int, see
         overflow = sum(cost[i] for i in needed) > budget
         if dropped or overflow:
             truncated += len(unit)
+            truncated_ids.update(item.id for item in unit)
         if overflow:  # cannot hold them all: a random subset that fits
             rng.shuffle(needed)
             kept, used = [], 0
@@ -289,4 +297,5 @@ def build_contexts(documents: list, items: list, tokenizer, max_tokens: int, see
         contexts.append(ctx)
     unbalanced = {item.id for ctx in contexts for item in ctx.items
                   if _leaks(ctx.doc_ids, _pairs([item], mentions), mentions)}
-    return ContextPlan(contexts, all_documents=False, truncated=truncated, unbalanced_ids=unbalanced)
+    return ContextPlan(contexts, all_documents=False, truncated=truncated, unbalanced_ids=unbalanced,
+                       truncated_ids=truncated_ids)

@@ -16,7 +16,6 @@ marks the dataset's rows as not interpretable.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -27,15 +26,21 @@ from minigen.errors import UserError
 
 COUNTS_FILE = "token_counts.json"
 SAMPLE_ROWS = 4000  # rows of the stream counted, spread over every stage in proportion to its length
+FINGERPRINT_ROWS = 8  # rows of each stage hashed into recipe_sha256
 
 
-def recipe_sha256(cfg) -> str:
-    """What determines the stream: the data config, the stages, and each stage's length and batch."""
+def recipe_sha256(cfg, tokenizer) -> str:
+    """What the stream is: each stage's length, batch and context, and the tokens of its first rows (so
+    the same stream written in another config layout has the same hash)."""
     from minigen.config import stage_configs
+    from minigen.data.corpus import packed_rows
 
-    plan = [[begin, st.train.steps, st.train.batch_size, st.model.seq_len, dataclasses.asdict(st.data)]
-            for begin, st in stage_configs(cfg)]
-    return hashlib.sha256(json.dumps(plan, sort_keys=True).encode()).hexdigest()
+    digest = hashlib.sha256()
+    for begin, st in stage_configs(cfg):
+        digest.update(json.dumps([begin, st.train.steps, st.train.batch_size, st.model.seq_len]).encode())
+        tokens, segments = packed_rows(st.data, tokenizer, st.model.seq_len, 0, FINGERPRINT_ROWS)
+        digest.update(tokens.tobytes() + segments.tobytes())
+    return digest.hexdigest()
 
 
 def tokenizer_sha256(tokenizer) -> str:
@@ -58,7 +63,7 @@ def corpus_token_counts(cfg, tokenizer, sample_rows: int = SAMPLE_ROWS) -> dict:
             tokens, _ = packed_rows(st.data, tokenizer, st.model.seq_len, int(r), 1)
             counts += np.bincount(tokens[0], minlength=tokenizer.vocab_size)
         sampled += take
-    return {"tokenizer_sha256": tokenizer_sha256(tokenizer), "recipe_sha256": recipe_sha256(cfg),
+    return {"tokenizer_sha256": tokenizer_sha256(tokenizer), "recipe_sha256": recipe_sha256(cfg, tokenizer),
             "rows_sampled": sampled, "rows_in_stream": total_rows, "counts": counts.tolist()}
 
 
@@ -81,7 +86,7 @@ def load_counts(run_dir: Path, cfg, tokenizer) -> dict:
     except (json.JSONDecodeError, KeyError, TypeError):
         raise UserError(f"{path} is corrupt; delete it and `minigen compare` counts it again") from None
     if not ok or counts.get("tokenizer_sha256") != tokenizer_sha256(tokenizer) or \
-            counts.get("recipe_sha256") != recipe_sha256(cfg):
+            counts.get("recipe_sha256") != recipe_sha256(cfg, tokenizer):
         raise UserError(f"{path} was counted for another tokenizer or data recipe than this run's; delete it "
                         f"and `minigen compare` counts this run's stream again")
     return counts

@@ -1,4 +1,5 @@
-"""Options of `minigen compare`, typed, with `--set SECTION.KEY=VALUE` overrides.
+"""Options of `minigen compare` (and `minigen augment`), typed, with `--set SECTION.KEY=VALUE` overrides
+(`minigen.overrides`, the engine pretraining's config also uses).
 
 Finetuning defaults follow the paper's recipe (full-parameter, 200-1,000 steps) scaled to a model
 pretrained from scratch: steps chosen to give 20 passes over the training sequences within the paper's
@@ -15,12 +16,13 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
-from minigen.config import parse_value
 from minigen.errors import UserError
+from minigen.overrides import apply, keys
 
 SENTENCE_MODES = ("none", "independent", "cumulative")
 DEFAULT_CONDITIONS = "base,icl,ft,ft-format"  # what `minigen compare` runs unless told otherwise
 MIN_AUTO_STEPS, MAX_AUTO_STEPS = 200, 1000  # the paper's range of finetuning steps
+AUG_SAMPLES = 2  # augmentations per sentence / document, for `minigen augment` and the aug-ft conditions
 
 
 @dataclass
@@ -81,7 +83,7 @@ class ICLOptions:
 
 
 @dataclass
-class DataOptions:
+class DatasetOptions:
     size: str = ""  # "": the paper's size; "20": 20 units (facts / items / categories / people); "0.5": half
     seed: int = 0  # dataset seed (which facts and items); the words come from the checkpoint's lexicon_seed
     words: str = "test"  # evaluation-word slice: test (what compare reports) or dev (for choosing settings)
@@ -104,7 +106,7 @@ class DataOptions:
         try:
             return float(text)
         except ValueError:
-            raise UserError(f"data.size={text!r}: use a count like 20 or a fraction like 0.5") from None
+            raise UserError(f"dataset.size={text!r}: use a count like 20 or a fraction like 0.5") from None
 
 
 @dataclass
@@ -128,7 +130,7 @@ class EvalOptions:
 class AugOptions:
     """Augmented finetuning (the aug-ft-* conditions)."""
 
-    n: int = 2  # samples per sentence (local) / per document (global); oracle-global traces per document
+    n: int = AUG_SAMPLES  # samples per sentence (local) / per document (global); oracle-global: traces
     temperature: float = 0.8  # sampling temperature of the model's own augmentations
 
     def __post_init__(self) -> None:
@@ -140,7 +142,7 @@ class AugOptions:
 class CompareOptions:
     ft: FTOptions = field(default_factory=FTOptions)
     icl: ICLOptions = field(default_factory=ICLOptions)
-    data: DataOptions = field(default_factory=DataOptions)
+    dataset: DatasetOptions = field(default_factory=DatasetOptions)
     eval: EvalOptions = field(default_factory=EvalOptions)
     aug: AugOptions = field(default_factory=AugOptions)
 
@@ -149,29 +151,14 @@ class CompareOptions:
 
 
 def apply_overrides(options: CompareOptions, overrides: list[str]) -> CompareOptions:
-    """A copy of `options` with each "section.key=value" applied (typed); UserError on a bad one."""
-    sections = {f.name: dataclasses.replace(getattr(options, f.name)) for f in dataclasses.fields(options)}
-    for item in overrides:
-        key, eq, text = item.partition("=")
-        key = key.strip()
-        section, _, name = key.partition(".")
-        if not eq:
-            raise UserError(f"--set {item!r}: expected KEY=VALUE, e.g. --set ft.lr=1e-4")
-        if section not in sections:
-            shapes = ", ".join(s + ".X" for s in sections)
-            raise UserError(f"unknown compare option {key!r}; keys look like {shapes}")
-        names = [f.name for f in dataclasses.fields(sections[section])]
-        if name not in names:
-            raise UserError(f"unknown compare option {key!r}; {section} options are: {', '.join(names)}")
-        setattr(sections[section], name, parse_value(key, text.strip(), getattr(sections[section], name)))
-    keys = {item.partition("=")[0].strip() for item in overrides}
-    if "ft.lr" in keys and "ft.lr_sweep" not in keys:  # a rate the user chose is the rate used
-        sections["ft"].lr_sweep = ""
-    # Rebuild each section so its __post_init__ checks the final values.
-    return CompareOptions(**{name: dataclasses.replace(obj) for name, obj in sections.items()})
+    """A checked copy of `options` with each "section.key=value" applied (typed); UserError on a bad one."""
+    out = apply(options, overrides, what="compare option", example="ft.lr=1e-4")
+    keys_set = {item.partition("=")[0].strip() for item in overrides}
+    if "ft.lr" in keys_set and "ft.lr_sweep" not in keys_set:  # a rate the user chose is the rate used
+        out.ft.lr_sweep = ""
+    return out
 
 
 def option_keys_help() -> str:
     """Every `--set` key of compare, generated from the dataclasses (for --help)."""
-    return ", ".join(f"{section.name}.{f.name}" for section in dataclasses.fields(CompareOptions)
-                     for f in dataclasses.fields(section.default_factory()))
+    return ", ".join(keys(CompareOptions()))

@@ -9,14 +9,16 @@ option tokens' log-probabilities; per-token and per-character normalized scores 
 Two entry points:
 - `score_items`: no context; each option after [BOS] + prompt (base and finetuned models);
 - `score_items_in_contexts`: contexts (e.g. ICL documents), each encoded once with the model's KV cache
-  (`model.score_contexts`, several side by side) and reused for every option of every item that
-  shares it.
+  (`minigen.inference.score_contexts`, several side by side) and reused for every option of every item
+  that shares it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from minigen.inference import score, score_contexts
 
 NORMS = ("sum", "per_token", "per_char")
 
@@ -108,7 +110,7 @@ def score_items(model, tokenizer, items: Sequence, *, batch_size: int = 64) -> l
             continuations.append(c)
     logprobs: list[float] = []
     for idx in _chunks(len(prefixes), batch_size):
-        logprobs += model.score([prefixes[i] for i in idx], [continuations[i] for i in idx])
+        logprobs += score(model, [prefixes[i] for i in idx], [continuations[i] for i in idx])
     return _assemble(items, logprobs, [len(c) for c in continuations])
 
 
@@ -119,8 +121,8 @@ def score_items_in_contexts(
 
     A `context` is token ids (starting with BOS) that end at a hard token boundary (a newline for the
     ICL layout), so `context + joint(prompt + option)` is the joint tokenization of the whole text;
-    `check_separable` verifies that. Each context is encoded once (`model.score_contexts`, several side
-    by side) and its items' prompt+option sequences run after it; only the option's tokens are summed.
+    `check_separable` verifies that. Each context is encoded once (`score_contexts`, several side by
+    side) and its items' prompt+option sequences run after it; only the option's tokens are summed.
     """
     sequences, n_prompt = [], []
     for _, items in contexts:
@@ -134,7 +136,7 @@ def score_items_in_contexts(
         n_prompt.append(ns)
     # A packed row's attention grows with the square of its length, so 8 * batch_size tokens per row
     # (512 by default; 256-1,024 timed alike on a busy CPU).
-    per_token = model.score_contexts([c for c, _ in contexts], sequences, batch_tokens=8 * batch_size)
+    per_token = score_contexts(model, [c for c, _ in contexts], sequences, batch_tokens=8 * batch_size)
     out = []
     for (_, items), seqs, ns, lps_all in zip(contexts, sequences, n_prompt, per_token, strict=True):
         logprobs = []

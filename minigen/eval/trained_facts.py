@@ -21,6 +21,12 @@ TRAIN_SPLIT = "train"
 TRAINED_SPLITS = ("train_verbatim", TRAIN_SPLIT, "same")
 
 
+def evaluation_items(dataset, same_direction: bool = True) -> list:
+    """The items `minigen compare` scores on `dataset` (and plans its ICL contexts over), in its order:
+    the test items, then the same-direction questions (`eval.same_direction`)."""
+    return list(dataset.test) + (same_direction_items(dataset) if same_direction else [])
+
+
 def same_direction_items(dataset) -> list:
     """Extra same-direction items for `dataset` (empty when the dataset has its own)."""
     if any(item.split == TRAIN_SPLIT for item in dataset.test):

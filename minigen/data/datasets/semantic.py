@@ -36,7 +36,7 @@ from itertools import accumulate
 
 from minigen.data.datasets import Dataset, Document, TestItem, resolve_size
 from minigen.data.datasets.common import eval_words, shuffled_options
-from minigen.data.docs import property_question
+from minigen.data.doctypes.qa import property_question
 from minigen.data.english import PREFIXES, PROPERTY_ADJECTIVES, PROPERTY_NOUNS, PROPERTY_VERBS, RELATION_VERBS
 from minigen.data.logic import Form, Knowledge, Prop, Quant, Relation, to_list
 from minigen.data.templates import body, n_variants, render

@@ -1,0 +1,59 @@
+"""In-context syllogism documents: premise pairs among distractor facts, then the test's questions and
+their answers (the strongest valid conclusion)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from minigen.data.doctypes.common import canonical, fact_line, n_facts, random_fact
+from minigen.data.logic import Quant, valid_syllogism_patterns
+from minigen.data.templates import syllogism_prompt
+from minigen.errors import UserError
+
+_PATTERNS_BY_Q: dict[str, list] = {}
+for _first, _second, _concl in valid_syllogism_patterns():
+    _PATTERNS_BY_Q.setdefault(_concl.q, []).append((_first, _second, _concl))
+
+
+@dataclass
+class SyllogismDocs:
+    pairs_max: int = 3  # premise pairs (each with its question) per document: 1..pairs_max
+    prefix_scale: float = 0.5  # premises take a context prefix at this times data.prefix_prob
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.pairs_max <= 6:
+            raise UserError(f"data.syllogism.pairs_max must be in 1..6; got {self.pairs_max}")
+        if not 0.0 <= self.prefix_scale <= 1.0:
+            raise UserError(f"data.syllogism.prefix_scale must be in [0, 1]; got {self.prefix_scale}")
+
+
+def instance(rng: random.Random, s: str, m: str, p: str):
+    """(two premises, the conclusion) of a valid syllogism over terms s, m, p (conclusions equally often
+    universal affirmative, negative and particular)."""
+    first, second, concl = rng.choice(_PATTERNS_BY_Q[rng.choice(("all", "no", "some"))])
+    name = {"S": s, "M": m, "P": p}
+    premises = [Quant(x.q, name[x.s], name[x.p]) for x in (first, second)]
+    return premises, Quant(concl.q, s, p)
+
+
+def generate(rng: random.Random, words: list[str], cfg) -> str:
+    own = cfg.syllogism
+    k = rng.randint(1, own.pairs_max)
+    n_distract = max(0, n_facts(rng, cfg) - 2 * k)
+    pool = rng.sample(words, 3 * k + 4 * n_distract)
+    lines, questions = [], []
+    for i in range(k):
+        s, m, p = pool[3 * i: 3 * i + 3]
+        premises, concl = instance(rng, s, m, p)
+        lines += [fact_line(x, rng, cfg, prefix_scale=own.prefix_scale) for x in premises]
+        named = (s, p) if rng.random() < 0.5 else (p, s)  # the question's order says nothing ...
+        if concl.q != "all":  # ... except which way round a symmetric answer is written
+            concl = Quant(concl.q, *named)
+        questions.append(f"{syllogism_prompt(*named)} {canonical(concl)}")
+    rest = pool[3 * k:]
+    for i in range(n_distract):
+        lines.append(fact_line(random_fact(rng, rest[4 * i: 4 * i + 4]), rng, cfg))
+    rng.shuffle(lines)
+    rng.shuffle(questions)
+    return "\n".join(lines + questions)
