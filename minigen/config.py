@@ -65,6 +65,7 @@ class TrainConfig:
     # (without it, inductor's parallel kernels accumulate in a varying order: two runs differ).
     deterministic: bool = True
     num_threads: int = 0  # CPU threads for torch; 0: torch's default
+    data_workers: int = 0  # processes that generate the corpus rows (per training process); 0: one thread
     parallel: str = "ddp"  # under torchrun: ddp (whole model per process) | fsdp (FSDP2: sharded state)
     log_every: int = 10
     eval_every: int = 250  # held-out loss + in-context probe; 0: only at the end
@@ -77,6 +78,8 @@ class TrainConfig:
             raise UserError(f"train.dtype={self.dtype!r} is unknown; use auto, float32 or bfloat16")
         if self.parallel not in ("ddp", "fsdp"):
             raise UserError(f"train.parallel={self.parallel!r} is unknown; use ddp or fsdp")
+        if self.data_workers < 0:
+            raise UserError(f"train.data_workers={self.data_workers} must be >= 0 (0: one thread)")
         if self.batch_size < 1 or self.grad_accum < 1 or self.batch_size % self.grad_accum:
             raise UserError(
                 f"train.batch_size={self.batch_size} must be a positive multiple of "

@@ -1,16 +1,15 @@
-"""What pretraining is for, measured while it runs: held-out corpus loss, and in-context probe accuracy
-on small reversal and syllogism sets over the `dev` evaluation words (words the model never saw, and
-disjoint from the `test` words that `minigen compare` reports: a recipe chosen by this probe is never
-chosen on the items it is then scored on).
+"""What pretraining is for, measured while it runs, on the `dev` evaluation words only (words the
+model never saw, disjoint from the `test` words `minigen compare` reports: a recipe chosen by this
+probe is never chosen on the items it is then scored on): held-out corpus loss, in-context accuracy
+per skill beside its guard (`PROBES`), and the validity of the model's own augmentations.
 
-The probe is `minigen compare`'s `icl` condition on the dev words, with nothing of its own: each probe
-dataset is loaded as compare loads it with `data.size` = train.probe_items (dataset seed 0), its ICL
+An ICL probe is `minigen compare`'s `icl` condition on dev words, with nothing of its own: each probe
+dataset is loaded as compare loads it (size and restatements in `PROBE_DATASETS`, dataset seed 0), its
 contexts are planned by `minigen.eval.contexts.build_contexts` over the items compare plans them for
-(the test items and the same-direction questions), within the model's seq_len, with compare's default
-ICL options and its seed 0, and the probe items are scored in them by
-`minigen.eval.scoring.score_items_in_contexts`. So a probe item sees exactly the context compare's seed
-0 gives it, and `probe_<name>` is compare's dev-word ICL accuracy on the split (on the first
-train.probe_items items of it; compare scores the other items too, which only shapes the plan here).
+(the test items and the same-direction questions) within the model's seq_len, with compare's seed 0,
+and the probe items are scored in them by `minigen.eval.scoring.score_items_in_contexts`. So
+`probe_<name>` is compare's dev-word ICL accuracy on the split's first train.probe_items items, run as
+`minigen compare --set dataset.words=dev --set dataset.size=N --set icl.restatements=R` would.
 The contexts are planned once, when the probe is built; each run only scores them.
 
 A context is never cut (a left cut would drop BOS and documents the item needs): build_contexts fills
@@ -18,6 +17,10 @@ each one within the budget. An item whose needed documents do not all fit (build
 subset of them and reports it as truncated) is left out of the probe, and so is every item when not
 even a prompt and its option fit; `Probe.skipped` says how many were left out, and a probe with no
 item left is not run.
+
+The generation probe (`GenerationProbe`, models of seq_len >= GENERATION_MIN_SEQ_LEN) samples greedy
+local rewrites and global inferences of dev documents in `minigen augment`'s formats and reports the
+share that parse and follow by the logic engine, with its guard.
 """
 
 from __future__ import annotations
@@ -29,10 +32,21 @@ import torch
 from minigen.config import RunConfig
 from minigen.train import targets_within_documents
 
-# (dataset, test split): the reversal probe sits beside the same-direction questions about the same facts,
-# so a model that just flips every comparative (1.00 on reversals) shows up as 0.00 on `reversal_same`.
+# Probe name -> (dataset, test split). Each skill sits beside its guard: reversals beside the
+# same-direction questions about the same facts (a model that flips every comparative scores 0 there);
+# syllogisms beside the Darapti items, where the atmosphere rule's pick is wrong (a model that follows
+# the rule scores 0 there); people asked in the never-trained order beside the trained order; the
+# semantic hierarchy's inherited facts beside the facts the articles state.
 PROBES = {"reversal": ("reversal", "reversal"), "reversal_same": ("reversal", "train"),
-          "syllogism": ("syllogism", "syllogism")}
+          "syllogism": ("syllogism", "syllogism"), "syllogism_anti": ("syllogism", "anti_atmosphere"),
+          "people": ("reversal_curse", "reversed"), "people_same": ("reversal_curse", "same"),
+          "semantic": ("semantic", "syllogism"), "semantic_same": ("semantic", "train")}
+# Per probe dataset: (units, icl.restatements). Units as compare's dataset.size (None: train.probe_items);
+# restatements: how many of the documents restating one fact a context needs (compare's icl.restatements;
+# 0: all). A person stands in 30 documents and a category in several articles: one of them in a small
+# context states the fact, as `--set icl.restatements=1` does in compare.
+PROBE_DATASETS = {"reversal": (None, 0), "syllogism": (None, 0), "reversal_curse": (16, 1),
+                  "semantic": (40, 1)}
 HELDOUT_SEED_OFFSET = 1_000_003  # a corpus stream the training rows never come from
 PROBE_WORDS = "dev"  # the evaluation-word slice the probe is built on (never compare's "test")
 CONTEXT_SEED = 0  # compare's first seed: the probe's contexts are those of its seed 0
@@ -42,8 +56,9 @@ def probe_dataset(name: str, cfg: RunConfig, seed: int = 0):
     """The (dev-word) dataset a probe's items come from."""
     from minigen.data.datasets import load_dataset
 
-    return load_dataset(name, seed=seed, lexicon_seed=cfg.data.lexicon_seed, size=cfg.train.probe_items,
-                        words=PROBE_WORDS)
+    units = PROBE_DATASETS[name][0]
+    return load_dataset(name, seed=seed, lexicon_seed=cfg.data.lexicon_seed,
+                        size=units if units is not None else cfg.train.probe_items, words=PROBE_WORDS)
 
 
 @dataclasses.dataclass
@@ -71,7 +86,7 @@ def probe_set(name: str, cfg: RunConfig, tokenizer, ds=None) -> ProbeSet:
     if document_budget(items, tokenizer, max_tokens) <= 0:  # not even BOS + a prompt + an option fit
         return ProbeSet([], {key: [] for key in asked}, {key: len(ts) for key, ts in asked.items()})
     plan = build_contexts(list(ds.train), items, tokenizer, max_tokens, CONTEXT_SEED,
-                          restatements=options.icl.restatements)
+                          restatements=PROBE_DATASETS[name][1])
     kept = {t.id for ts in asked.values() for t in ts} - plan.truncated_ids
     contexts = []
     for ctx in plan.contexts:
@@ -86,6 +101,62 @@ def probe_set(name: str, cfg: RunConfig, tokenizer, ds=None) -> ProbeSet:
                     {key: sum(t.id not in kept for t in ts) for key, ts in asked.items()})
 
 
+# Generation: the model's own augmentations of dev documents, greedy, in `minigen augment`'s formats
+# (local: a sentence's restatements after "In other words:"; global: inferences after "It follows
+# that:"), judged by the parser and the logic engine against the documents' facts.
+GENERATION_SOURCES = ("reversal", "syllogism")  # probe datasets whose training documents are rewritten
+GENERATION_SENTENCES = 16  # local: sentences per source (their documents' first sentences)
+GENERATION_DOCUMENTS = 4  # global: documents per source
+GENERATION_MIN_SEQ_LEN = 192  # below it, augment's prompts and new tokens do not fit: no generation probe
+
+
+class GenerationProbe:
+    """Shares of the model's local rewrites and global inferences that parse and follow (`valid`), and
+    the guard beside each: local rewrites that only copy a training sentence (`copied`), global
+    inferences that are valid and not already stated (`new_valid`)."""
+
+    def __init__(self, datasets: dict, lexicon_seed: int):
+        from minigen.augment.facts import TestAnswers, TrainingFacts
+        from minigen.eval.conditions import split_sentences
+
+        self.sources = []
+        for name in GENERATION_SOURCES:
+            ds = datasets[name]
+            local, n = [], 0
+            for doc in ds.train:
+                if n >= GENERATION_SENTENCES:
+                    break
+                local.append(doc)
+                n += len(split_sentences(doc.text))
+            training = TrainingFacts.from_documents(ds.train)
+            self.sources.append((local, list(ds.train[:GENERATION_DOCUMENTS]), training,
+                                 TestAnswers.from_items(ds.test, training)))
+        self.lexicon_seed = lexicon_seed
+
+    def run(self, model, tokenizer) -> dict[str, float]:
+        from minigen.augment.generate import AugmentConfig, augment
+        from minigen.augment.report import Tally, annotate
+
+        cfg = AugmentConfig(n=1, temperature=0.0, lexicon_seed=self.lexicon_seed)
+        tallies = {}
+        for strategy, index in (("local", 0), ("global", 1)):
+            tallies[strategy] = tally = Tally(self.sources[0][3])
+            for source in self.sources:
+                training, answers = source[2], source[3]
+                for batch in augment(strategy, source[index], cfg, model, tokenizer, training):
+                    for rec in batch.records:
+                        tally.add(annotate(rec, training, answers))
+        local, glob = tallies["local"], tallies["global"]
+
+        def share(k: int, tally) -> float:
+            return k / tally.generated if tally.generated else 0.0
+
+        return {"probe_gen_local_valid": share(local.valid, local),
+                "probe_gen_local_copied": share(local.generated - local.new_text, local),
+                "probe_gen_global_valid": share(glob.valid, glob),
+                "probe_gen_global_new_valid": share(glob.new_valid, glob)}
+
+
 class Probe:
     def __init__(self, cfg: RunConfig, tokenizer, device: torch.device):
         from minigen.data.corpus import packed_rows
@@ -97,8 +168,9 @@ class Probe:
         tokens, segs = packed_rows(held, tokenizer, cfg.model.seq_len, 0, cfg.train.heldout_rows)
         self.heldout = targets_within_documents(torch.as_tensor(tokens, dtype=torch.long).to(device),
                                                 torch.as_tensor(segs, dtype=torch.long).to(device))
-        names = dict.fromkeys(name for name, _ in PROBES.values())
-        self.sets = {name: probe_set(name, cfg, tokenizer) for name in names}
+        datasets = {name: probe_dataset(name, cfg) for name in PROBE_DATASETS}
+        self.sets = {name: probe_set(name, cfg, tokenizer, datasets[name]) for name in PROBE_DATASETS}
+        self.generation = GenerationProbe(datasets, cfg.data.lexicon_seed)
         self.items = {key: self.sets[name].items[key] for key, (name, _) in PROBES.items()}
         self.skipped = {key: self.sets[name].skipped[key] for key, (name, _) in PROBES.items()}
 
@@ -119,5 +191,7 @@ class Probe:
         for key, (name, _) in PROBES.items():
             if self.items[key]:
                 out[f"probe_{key}"] = sum(correct[name, t.id] for t in self.items[key]) / len(self.items[key])
+        if model.cfg.seq_len >= GENERATION_MIN_SEQ_LEN:
+            out.update(self.generation.run(model, self.tokenizer))
         model.train(was_training)
         return out

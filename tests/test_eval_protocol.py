@@ -87,7 +87,8 @@ def test_probe_contexts_are_never_cut_and_items_that_do_not_fit_are_left_out():
         for item in [t for t in ds.test if t.split == "syllogism"][:8]:  # left out: its documents overflow
             needs = sum(len(tok.encode(docs[i])) + 1 for i in dict.fromkeys(item.meta["doc_ids"]))
             assert (item.id in kept) == (needs <= budget), item.id
-        assert {t.id for _, scored in ps.contexts for t in scored} == {t.id for t in ps.items["syllogism"]}
+        scored_ids = {t.id for _, scored in ps.contexts for t in scored}
+        assert scored_ids == {t.id for ts in ps.items.values() for t in ts}
         for tokens, scored in ps.contexts:
             assert tokens[0] == tok.bos_id  # never cut from the left
             text = "\n" + tok.decode(tokens[1:])
@@ -97,12 +98,15 @@ def test_probe_contexts_are_never_cut_and_items_that_do_not_fit_are_left_out():
     assert skipped[256] == 0 and 0 < skipped[48] < 8
     cfg.model.seq_len = 12  # not even a prompt and its option fit: every item is left out, none is cut
     ps = probe_set("syllogism", cfg, tok, ds=ds)
-    assert ps.contexts == [] and ps.items == {"syllogism": []} and ps.skipped == {"syllogism": 8}
+    assert ps.contexts == [] and ps.items == {"syllogism": [], "syllogism_anti": []}
+    n_anti = min(8, sum(t.split == "anti_atmosphere" for t in ds.test))
+    assert ps.skipped == {"syllogism": 8, "syllogism_anti": n_anti} and n_anti > 0
 
 
 def test_the_probe_is_compares_icl_on_dev_words(run_dir, tmp_path):
     """The probe scores its items in the contexts `minigen compare`'s icl condition builds for them (dev
-    words, data.size = train.probe_items, seed 0): the same token ids, and the same accuracy."""
+    words, the probe's dataset size and restatements, seed 0): the same token ids, and the same accuracy
+    on the items the probe keeps (the first train.probe_items of each split whose documents fit)."""
     import io
 
     import torch
@@ -111,21 +115,22 @@ def test_the_probe_is_compares_icl_on_dev_words(run_dir, tmp_path):
     from minigen.compare import evaluate_dataset
     from minigen.eval.conditions import icl
     from minigen.eval.contexts import context_text
-    from minigen.eval.options import CompareOptions, DatasetOptions
-    from minigen.probe import PROBES, Probe
+    from minigen.eval.options import CompareOptions, DatasetOptions, ICLOptions
+    from minigen.probe import PROBE_DATASETS, PROBES, Probe
 
     model, tok, cfg = load_run(run_dir)
     cfg.train.probe_items = 8  # 8: more syllogism documents than one context holds (6 fit in one)
     probe = Probe(cfg, tok, torch.device("cpu"))
     got = probe.run(model)
-    options = CompareOptions(dataset=DatasetOptions(size="8", words="dev"))
     seen = {}
 
     def spy(setup, seed):
         seen[seed] = icl(setup, seed)
         return seen[seed]
 
-    for name in dict.fromkeys(name for name, _ in PROBES.values()):
+    for name, (units, restatements) in PROBE_DATASETS.items():
+        options = CompareOptions(dataset=DatasetOptions(size=str(units or 8), words="dev"),
+                                 icl=ICLOptions(restatements=restatements))
         evaluate_dataset(name, model, tok, cfg, {"icl": spy}, 1, options, tmp_path, io.StringIO())
         res = seen.pop(0)
         context_of = {i: [tok.bos_id] + tok.encode(context_text(texts))
@@ -137,9 +142,13 @@ def test_the_probe_is_compares_icl_on_dev_words(run_dir, tmp_path):
         for key, (dataset, split) in PROBES.items():
             if dataset != name:
                 continue
-            ids = [s.item_id for s in res.scores if s.split == split]
-            assert [t.id for t in probe.items[key]] == ids and probe.skipped[key] == 0
-            assert got[f"probe_{key}"] == sum(correct[i] for i in ids) / len(ids)
+            asked = [s.item_id for s in res.scores if s.split == split][:8]
+            ids = [t.id for t in probe.items[key]]
+            assert set(ids) <= set(asked) and len(ids) + probe.skipped[key] == len(asked)
+            if key in ("reversal", "syllogism"):
+                assert probe.skipped[key] == 0
+            if ids:
+                assert got[f"probe_{key}"] == sum(correct[i] for i in ids) / len(ids)
 
 
 def test_coverage_is_measured_kept_in_the_run_and_marks_rows_not_interpretable(run_dir, tmp_path):
