@@ -132,9 +132,16 @@ _TWO_STAGES = [
     # 600 + 1,400 steps, cut to 500 + 1,000 to fit 10 minutes.
     dict(steps=1000, set={**_LATER, **_REPEATED}),
 ]
+# A candidate for one recipe over every dataset's vocabulary (issue 19): roles2's first stage, then
+# the role documents interleaved with every other in-context and format type (not yet the default:
+# docs/log/2026-12-01-roles2-all.md).
+_ALL_TYPES = {"roles": 0.5, "syllogism": 0.2, "people": 0.1, "world": 0.05, "rewrite": 0.05,
+              "inference": 0.05, "qa": 0.05}
 RECIPES: dict[str, dict[str, Any]] = {
     "roles2": {"data": _ROLES_CORPUS, "stages": _TWO_STAGES},  # tiny's default
     "mixed": {"data": {}},  # the corpus defaults; steps from the shape
+    "roles2-all": {"data": _ROLES_CORPUS, "stages": [
+        _FLIP_FIRST, dict(steps=1000, set={**_LATER, **_REPEATED, "data.mixture": _ALL_TYPES})]},
     "roles5": {  # the copy-or-flip choice taught in five stages: 4,500 steps, no syllogisms
         "data": _ROLES_CORPUS,
         "stages": [
