@@ -122,3 +122,13 @@ def test_two_run_sweep_end_to_end_on_tiny_settings(tmp_path, monkeypatch):
     assert len(list(out.glob("runs/*/wandb/offline-run-*"))) == 2  # each run logged to W&B, offline
     report = run_report(out, wandb_mode="disabled").read_text()
     assert "reversal / reversal" in report and "syllogism / syllogism" in report
+
+
+def test_a_recipe_parameter_trains_the_presets_shape_on_it():
+    plain = check({"preset": "tiny", "steps": 5})
+    mixed = check({"preset": "tiny", "recipe": "mixed", "steps": 5})
+    assert mixed.recipe == "mixed" and pretrain_key(mixed) != pretrain_key(plain)
+    command = torchrun_command(mixed, ckpt="ck", resume=False, wandb_mode="offline")
+    assert command[-2:] == ["--recipe", "mixed"]
+    with pytest.raises(UserError, match="unknown recipe"):
+        check({"preset": "tiny", "recipe": "poems"})
