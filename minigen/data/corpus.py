@@ -150,16 +150,17 @@ def documents(cfg: CorpusConfig, start: int = 0) -> Iterator[str]:
         i += 1
 
 
-def row_documents(cfg: CorpusConfig, row: int) -> Iterator[str]:
-    """The documents packed into row `row`, in order (an endless generator; packing stops it)."""
-    gen = _gen(cfg)
+def row_documents(cfg: CorpusConfig, row: int, gen: _Generator | None = None) -> Iterator[str]:
+    """The documents packed into row `row`, in order (an endless generator; packing stops it).
+    `gen`: `_gen(cfg)`, when the caller already has it (looking it up costs ~0.2 ms)."""
+    gen = gen or _gen(cfg)
     rng = random.Random(f"row:{cfg.seed}:{row}")
     while True:
         yield gen.document(rng)
 
 
 def packed_rows(cfg: CorpusConfig, tokenizer, seq_len: int, start_row: int, num_rows: int):
-    """Rows start_row .. start_row+num_rows-1 of the packed corpus.
+    """Rows start_row .. start_row+num_rows-1 of the packed corpus (`rows_at` of those rows).
 
     Returns tokens int64 [num_rows, seq_len + 1] and segment_ids int32 [num_rows, seq_len + 1].
     Each document is [BOS] + encode(text) + [EOS]; the last document of a row is cut at the row end;
@@ -169,14 +170,20 @@ def packed_rows(cfg: CorpusConfig, tokenizer, seq_len: int, start_row: int, num_
         raise UserError(
             f"need seq_len >= 1, num_rows >= 0, start_row >= 0; got {seq_len}, {num_rows}, {start_row}"
         )
+    return rows_at(cfg, tokenizer, seq_len, range(start_row, start_row + num_rows))
+
+
+def rows_at(cfg: CorpusConfig, tokenizer, seq_len: int, rows: range):
+    """The packed rows with the indices `rows` (any range, e.g. a worker's stride), in that order."""
     width = seq_len + 1
-    tokens = np.empty((num_rows, width), dtype=np.int64)
-    segments = np.empty((num_rows, width), dtype=np.int32)
+    tokens = np.empty((len(rows), width), dtype=np.int64)
+    segments = np.empty((len(rows), width), dtype=np.int32)
     bos, eos = tokenizer.bos_id, tokenizer.eos_id
-    for i in range(num_rows):
+    gen = _gen(cfg)
+    for i, r in enumerate(rows):
         row: list[int] = []
         seg: list[int] = []
-        stream = row_documents(cfg, start_row + i)
+        stream = row_documents(cfg, r, gen)
         n_docs = 0
         while len(row) < width:  # documents one at a time: none is generated in vain
             ids = [bos, *tokenizer.encode(next(stream)), eos]

@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from minigen.data.corpus import CorpusConfig, packed_rows
+from minigen.data.corpus import CorpusConfig, rows_at
 
 _STATE: dict = {}
 
@@ -25,12 +25,7 @@ def _init(tokenizer_json: str) -> None:
 
 
 def _strided(cfg: CorpusConfig, seq_len: int, start: int, num: int, k: int, n: int):
-    rows = range(start + k, start + num, n)
-    parts = [packed_rows(cfg, _STATE["tokenizer"], seq_len, r, 1) for r in rows]
-    width = seq_len + 1
-    tokens = np.concatenate([p[0] for p in parts]) if parts else np.empty((0, width), np.int64)
-    segments = np.concatenate([p[1] for p in parts]) if parts else np.empty((0, width), np.int32)
-    return tokens, segments
+    return rows_at(cfg, _STATE["tokenizer"], seq_len, range(start + k, start + num, n))
 
 
 class RowWorkers:
