@@ -57,6 +57,15 @@ class TrainConfig:
     beta1: float = 0.9
     beta2: float = 0.95
     clip: float = 1.0
+    # The learning-rate schedule after the linear warmup: cosine to min_lr at the end, or wsd
+    # (warmup-stable-decay: lr held, then a linear decay to min_lr over the last decay_share of steps).
+    schedule: str = "cosine"
+    decay_share: float = 0.2
+    # adamw: AdamW on every parameter. muon: Muon on the blocks' matrices (lr = lr * muon_lr_scale),
+    # AdamW on the embeddings and norm gains (minigen/optim.py).
+    optimizer: str = "adamw"
+    muon_lr_scale: float = 1.0
+    muon_momentum: float = 0.95
     seed: int = 0
     dtype: str = "auto"  # auto (bf16 autocast on CUDA, fp32 on CPU) | float32 | bfloat16
     compile: bool = True  # torch.compile the model (CPU and GPU) ...
@@ -76,6 +85,12 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.dtype not in ("auto", "float32", "bfloat16"):
             raise UserError(f"train.dtype={self.dtype!r} is unknown; use auto, float32 or bfloat16")
+        if self.schedule not in ("cosine", "wsd"):
+            raise UserError(f"train.schedule={self.schedule!r} is unknown; use cosine or wsd")
+        if not 0.0 <= self.decay_share <= 1.0:
+            raise UserError(f"train.decay_share={self.decay_share} must be between 0 and 1")
+        if self.optimizer not in ("adamw", "muon"):
+            raise UserError(f"train.optimizer={self.optimizer!r} is unknown; use adamw or muon")
         if self.parallel not in ("ddp", "fsdp"):
             raise UserError(f"train.parallel={self.parallel!r} is unknown; use ddp or fsdp")
         if self.data_workers < 0:
@@ -142,6 +157,10 @@ RECIPES: dict[str, dict[str, Any]] = {
     "mixed": {"data": {}},  # the corpus defaults; steps from the shape
     "roles2-all": {"data": _ROLES_CORPUS, "stages": [
         _FLIP_FIRST, dict(steps=1000, set={**_LATER, **_REPEATED, "data.mixture": _ALL_TYPES})]},
+    # roles2-all without the flip stage: its second stage's corpus from the first step (interleaved, not
+    # sequential), 1,500 steps (issue 19's mixture lever)
+    "roles-all": {"data": _ROLES_CORPUS, "stages": [
+        dict(steps=1500, set={**_REPEATED, "data.mixture": _ALL_TYPES})]},
     "roles5": {  # the copy-or-flip choice taught in five stages: 4,500 steps, no syllogisms
         "data": _ROLES_CORPUS,
         "stages": [

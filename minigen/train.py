@@ -1,4 +1,5 @@
-"""The training engine, one for pretraining and finetuning: AdamW, warmup + cosine LR, gradient
+"""The training engine, one for pretraining and finetuning: AdamW (or Muon on the matrices), warmup +
+cosine or warmup-stable-decay LR, gradient
 clipping and accumulation, bf16 autocast on CUDA / fp32 on CPU, optional torch.compile, data-parallel
 (DDP, or a model already sharded with FSDP2: `minigen.parallel`).
 
@@ -23,6 +24,8 @@ import torch.distributed as dist
 import torch.nn.functional as F
 
 from minigen.config import TrainConfig
+from minigen.errors import UserError
+from minigen.optim import Muon, MuonAdamW
 from minigen.parallel import gradient_sync, is_sharded, local_value
 
 IGNORE = -100
@@ -44,21 +47,56 @@ def world() -> tuple[int, int]:
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
-    """Linear warmup to cfg.lr, then cosine decay to cfg.min_lr at cfg.steps (0-based step)."""
+    """Linear warmup to cfg.lr, then (cosine) a cosine decay to cfg.min_lr at cfg.steps, or (wsd) cfg.lr
+    held until the last cfg.decay_share of the steps, which decay linearly to cfg.min_lr (0-based step)."""
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
+    if cfg.schedule == "wsd":
+        decay_steps = max(1, round(cfg.decay_share * cfg.steps))
+        start = max(cfg.warmup, cfg.steps - decay_steps)
+        progress = min(1.0, max(0, step + 1 - start) / max(1, cfg.steps - start))
+        return cfg.lr + (cfg.min_lr - cfg.lr) * progress
     progress = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
     return cfg.min_lr + 0.5 * (cfg.lr - cfg.min_lr) * (1 + math.cos(math.pi * progress))
 
 
-def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
-    """AdamW; weight decay on matrices (incl. embeddings), not on norm gains."""
+def make_optimizer(model: torch.nn.Module, cfg: TrainConfig):
+    """AdamW; weight decay on matrices (incl. embeddings), not on norm gains. With cfg.optimizer=muon,
+    the blocks' matrices go to Muon (their fused qkv / gate_up orthogonalized per block) and the rest
+    stays with AdamW."""
     params = {id(p): p for p in model.parameters() if p.requires_grad}.values()
-    decay = [p for p in params if p.dim() >= 2]
+    muon, blocks = [], []
+    if cfg.optimizer == "muon":
+        if is_sharded(model):
+            raise UserError("train.optimizer=muon needs whole matrices; use train.parallel=ddp, not fsdp")
+        tied = {id(p) for name, p in model.named_parameters() if name.startswith(("embed.", "head."))}
+        for name, p in model.named_parameters():
+            if p.requires_grad and p.dim() == 2 and id(p) not in tied:
+                muon.append(p)
+                blocks.append(_row_blocks(model, name, p))
+    taken = {id(p) for p in muon}
+    decay = [p for p in params if p.dim() >= 2 and id(p) not in taken]
     no_decay = [p for p in params if p.dim() < 2]
     groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
     # fused: one kernel for the whole update, on CPU (torch >= 2.4) as on CUDA
-    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), fused=True)
+    adamw = torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), fused=True)
+    if not muon:
+        return adamw
+    matrices = Muon(muon, lr=cfg.lr * cfg.muon_lr_scale, momentum=cfg.muon_momentum,
+                    weight_decay=cfg.weight_decay, blocks=blocks)
+    matrices.param_groups[0]["lr_scale"] = cfg.muon_lr_scale
+    return MuonAdamW(matrices, adamw)
+
+
+def _row_blocks(model: torch.nn.Module, name: str, p: torch.Tensor) -> list[int] | None:
+    """The row sizes a fused matrix splits into: q, k, v for an attention's qkv, gate and up for gate_up."""
+    owner = model.get_submodule(name.rpartition(".")[0].rpartition(".")[0]) if "." in name else model
+    if name.endswith("qkv.weight"):
+        q, kv = owner.n_head * owner.head_dim, owner.n_kv * owner.head_dim
+        return [q, kv, kv]
+    if name.endswith("gate_up.weight"):
+        return [p.shape[0] // 2, p.shape[0] // 2]
+    return None
 
 
 def targets_within_documents(tokens: torch.Tensor, segments: torch.Tensor | None):
@@ -106,7 +144,7 @@ def train(model: torch.nn.Module, batches: Callable[[int], tuple], cfg: TrainCon
     for step in range(start_step, cfg.steps):
         lr = lr_at(step, cfg)
         for group in optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_scale", 1.0)
         x, y, seg = batches(step)
         count = (y != IGNORE).sum()
         if world_size > 1:
