@@ -1,4 +1,5 @@
-"""The run directory: config.json, tokenizer.json, model.safetensors, trainer_state.pt, metrics.jsonl.
+"""The run directory: config.json, tokenizer.json, model.safetensors, trainer_state.pt, metrics.jsonl
+(and probe_baselines.json: what each probe in metrics.jsonl is read against).
 
 Every file is written atomically (temporary file + os.replace). trainer_state.pt alone is the resume
 point (weights, optimizer, step, RNG states, data position), so a kill between two file replacements
@@ -23,6 +24,7 @@ from minigen.files import atomic_write, atomic_write_text
 
 CONFIG, TOKENIZER, WEIGHTS, STATE, METRICS = (
     "config.json", "tokenizer.json", "model.safetensors", "trainer_state.pt", "metrics.jsonl")
+BASELINES = "probe_baselines.json"  # chance and the heuristics on each probe's items
 
 
 def provenance() -> dict:

@@ -8,6 +8,7 @@ With `train.parallel=fsdp` the model is sharded (FSDP2): probing and checkpointi
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +20,7 @@ import torch.distributed as dist
 from minigen import checkpoint as ckpt
 from minigen.config import RunConfig, apply_overrides, get_preset, scale_stages, stage_configs
 from minigen.errors import UserError
-from minigen.files import atomic_write, output_dir
+from minigen.files import atomic_write, atomic_write_text, output_dir
 from minigen.parallel import load_full_state, shard
 from minigen.tracking import WANDB_MODES, ConsoleProgress, make_logger
 from minigen.train import StepInfo, make_optimizer, targets_within_documents, train, world
@@ -193,6 +194,11 @@ def run_pretrain(preset: str = "tiny", out: Path | None = None, steps: int | Non
         progress.note(f"minigen pretrain: {preset}, {model.num_params() / 1e6:.2f}M params, "
                       f"{cfg.train.steps} steps x {cfg.train.batch_size} x {cfg.model.seq_len} tokens, "
                       f"{world_size} process(es) on {device.type}, run dir {out}")
+        atomic_write_text(out / ckpt.BASELINES, json.dumps(probe.baselines, indent=1))
+        if probe.baselines:
+            progress.note("probe baselines (chance/strongest heuristic): " + ", ".join(
+                f"{k} {b['chance']:.2f}/{max(v for h, v in b.items() if h != 'chance'):.2f}"
+                if len(b) > 1 else f"{k} {b['chance']:.2f}" for k, b in probe.baselines.items()))
         left_out = {k: n for k, n in probe.skipped.items() if n}
         if left_out:
             parts = ", ".join(f"{n} {k} items" for k, n in left_out.items())

@@ -68,6 +68,9 @@ class ProbeSet:
     contexts: list[tuple[list[int], list]]  # (context token ids, the probe items scored after it)
     items: dict[str, list]  # probe name -> its items that are scored
     skipped: dict[str, int]  # probe name -> its items left out (their needed documents do not all fit)
+    # probe name -> {"chance": .., heuristic: accuracy}: what the probe's number is read against, on the
+    # same items and contexts (compare's heuristic rows; a heuristic that ties everywhere has no entry)
+    baselines: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
 
 
 def probe_set(name: str, cfg: RunConfig, tokenizer, ds=None) -> ProbeSet:
@@ -88,7 +91,8 @@ def probe_set(name: str, cfg: RunConfig, tokenizer, ds=None) -> ProbeSet:
     plan = build_contexts(list(ds.train), items, tokenizer, max_tokens, CONTEXT_SEED,
                           restatements=PROBE_DATASETS[name][1])
     kept = {t.id for ts in asked.values() for t in ts} - plan.truncated_ids
-    contexts = []
+    contexts, documents = [], []
+    texts = {d.id: d.text for d in ds.train}
     for ctx in plan.contexts:
         scored = [t for t in ctx.items if t.id in kept]
         if not scored:
@@ -97,8 +101,27 @@ def probe_set(name: str, cfg: RunConfig, tokenizer, ds=None) -> ProbeSet:
         longest = max(len(tokenizer.encode(t.prompt + o)) for t in scored for o in t.options)
         assert len(ctx.tokens) + longest <= cfg.model.seq_len, "a probe context would be cut"
         contexts.append((ctx.tokens, scored))
-    return ProbeSet(contexts, {key: [t for t in ts if t.id in kept] for key, ts in asked.items()},
-                    {key: sum(t.id not in kept for t in ts) for key, ts in asked.items()})
+        documents.append(([texts[i] for i in ctx.doc_ids], [t.id for t in scored]))
+    items = {key: [t for t in ts if t.id in kept] for key, ts in asked.items()}
+    return ProbeSet(contexts, items, {key: sum(t.id not in kept for t in ts) for key, ts in asked.items()},
+                    probe_baselines(items, ds, documents))
+
+
+def probe_baselines(items: dict[str, list], ds, documents: list) -> dict[str, dict[str, float]]:
+    """Per probe: chance and each heuristic's accuracy on its items, the in-context heuristics reading
+    each item's probe context (`documents`: (texts, item ids) per context), as compare's rows do."""
+    from minigen.eval.protocol import heuristic_rows
+
+    every = [t for ts in items.values() for t in ts]
+    rows = heuristic_rows(list({t.id: t for t in every}.values()), ds, {0: documents}) if every else {}
+    out = {}
+    for key, ts in items.items():
+        if not ts:
+            continue
+        split = PROBES[key][1]
+        out[key] = {"chance": sum(len(t.accepted()) / len(t.options) for t in ts) / len(ts)}
+        out[key].update({h: r["splits"][split]["acc"] for h, r in rows.items() if split in r["splits"]})
+    return out
 
 
 # Generation: the model's own augmentations of dev documents, greedy, in `minigen augment`'s formats
@@ -173,6 +196,8 @@ class Probe:
         self.generation = GenerationProbe(datasets, cfg.data.lexicon_seed)
         self.items = {key: self.sets[name].items[key] for key, (name, _) in PROBES.items()}
         self.skipped = {key: self.sets[name].skipped[key] for key, (name, _) in PROBES.items()}
+        self.baselines = {key: self.sets[name].baselines[key] for key, (name, _) in PROBES.items()
+                          if key in self.sets[name].baselines}
 
     @torch.no_grad()
     def run(self, model) -> dict[str, float]:

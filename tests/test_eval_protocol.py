@@ -149,6 +149,12 @@ def test_the_probe_is_compares_icl_on_dev_words(run_dir, tmp_path):
                 assert probe.skipped[key] == 0
             if ids:
                 assert got[f"probe_{key}"] == sum(correct[i] for i in ids) / len(ids)
+    # Each probe's baselines are on its own items: the flip rule answers every reversal and no
+    # same-direction question, the atmosphere rule no Darapti item; chance is 1 / options.
+    b = probe.baselines
+    assert b["reversal"]["flip"] == 1.0 and b["reversal_same"]["flip"] == 0.0
+    assert b["reversal"]["chance"] == 0.5 and b["syllogism"]["chance"] == 0.25
+    assert b["syllogism"]["atmosphere"] > 0.5 and b.get("syllogism_anti", {}).get("atmosphere", 0.0) == 0.0
 
 
 def test_coverage_is_measured_kept_in_the_run_and_marks_rows_not_interpretable(run_dir, tmp_path):

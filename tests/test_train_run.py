@@ -55,7 +55,8 @@ def losses(run_dir):
 
 
 def test_run_directory_contract(reference):
-    for name in ("config.json", "tokenizer.json", "model.safetensors", "trainer_state.pt", "metrics.jsonl"):
+    for name in ("config.json", "tokenizer.json", "model.safetensors", "trainer_state.pt", "metrics.jsonl",
+                 "probe_baselines.json"):
         assert (reference / name).exists(), name
     config = json.loads((reference / "config.json").read_text())
     assert {"model", "train", "data", "meta"} <= set(config) and "git_commit" in config["meta"]
