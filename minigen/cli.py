@@ -31,6 +31,25 @@ def _register_subapps() -> None:
     from minigen.data.cli import data_app
 
     app.add_typer(data_app, name="data", help="Show and export the corpus and the generalization datasets.")
+    app.add_typer(export_app, name="export", help="Export a run to other tools' formats (Hugging Face).")
+
+
+export_app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+
+@export_app.command("hf")
+def export_hf(
+    run_dir: Path = typer.Argument(..., help="Run directory made by `minigen pretrain`, or finetuned weights "
+                                   "that `minigen compare` wrote inside one (CKPT/compare/SPLIT/DATASET/ft/"
+                                   "seedS, or its model.safetensors)."),
+    out: Path = typer.Option(..., help="Output directory: config.json, model.safetensors, tokenizer files."),
+) -> None:
+    """Write a Hugging Face `transformers` Llama checkpoint (AutoModelForCausalLM, AutoTokenizer)."""
+    from minigen.interop.hf import export_hf as run_export
+
+    summary = run_export(run_dir, out)
+    print(f"wrote {summary['out']} ({summary['params']:,} parameters from {summary['weights']}, "
+          f"{summary['seconds']:.1f} s)")
 
 
 @app.command()

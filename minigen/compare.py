@@ -5,7 +5,8 @@ add same-direction questions about the trained facts, choose FT's learning rate 
 (`sweep_ft_lr`), run every condition for every seed, and report accuracy with a 95% interval over
 clustered items and seeds per test split, beside chance, the heuristic rows and the vocabulary
 coverage (`minigen.eval.protocol`, `stats`, `heuristics`, `coverage`). Writes results.json,
-scores.jsonl (every item's option scores), compare.png, and logs them to W&B.
+scores.jsonl (every item's option scores), icl_contexts.jsonl (the contexts of the in-context
+conditions, per seed), compare.png, and logs them to W&B.
 """
 
 from __future__ import annotations
@@ -118,9 +119,12 @@ def sweep_ft_lr(setup: EvalSetup, items: list, splits: list[str]) -> tuple[dict 
 
 
 def evaluate_dataset(name, model, tokenizer, cfg, conditions: dict, seeds, options, out_dir,
-                     scores_file, counts: dict | None = None) -> dict:
+                     scores_file, counts: dict | None = None, contexts_file=None) -> dict:
     """Every condition (name -> function) on dataset `name`, for every seed; accuracies per test split,
-    the heuristic baselines on the same items and contexts, and the vocabulary coverage."""
+    the heuristic baselines on the same items and contexts, and the vocabulary coverage. The contexts
+    of in-context conditions go to `contexts_file` (icl_contexts.jsonl: what `minigen data export
+    --format lm-eval --icl-contexts` reads)."""
+    from minigen.eval.contexts import context_text
     from minigen.eval.coverage import coverage
 
     dataset = load_eval_dataset(name, cfg, options)
@@ -158,6 +162,9 @@ def evaluate_dataset(name, model, tokenizer, cfg, conditions: dict, seeds, optio
             runs[seed], infos[seed] = res.scores, {**res.info, "wall_s": wall_s}
             if res.contexts is not None:
                 contexts_by_seed[seed], in_context = res.contexts, True
+                for texts, ids in res.contexts if contexts_file is not None else ():
+                    contexts_file.write(json.dumps({"dataset": name, "condition": cond, "seed": seed,
+                                                    "context": context_text(texts), "items": ids}) + "\n")
             for s in res.scores:
                 scores_file.write(json.dumps({"dataset": name, "condition": cond, "seed": seed,
                                               **s.to_dict()}) + "\n")
@@ -245,11 +252,12 @@ def run_compare(split: str, ckpt: Path, conditions: str = DEFAULT_CONDITIONS, se
                "model": {"params": sum(p.numel() for p in model.parameters()), "seq_len": cfg.model.seq_len},
                "datasets": {}}
     try:
-        with open(out / "scores.jsonl", "w") as scores_file:
+        with open(out / "scores.jsonl", "w") as scores_file, \
+                open(out / "icl_contexts.jsonl", "w") as ctx_file:
             chosen = {c: registry[c] for c in conds}
             for name in names:
                 results["datasets"][name] = evaluate_dataset(
-                    name, model, tokenizer, cfg, chosen, seeds, options, out, scores_file, counts)
+                    name, model, tokenizer, cfg, chosen, seeds, options, out, scores_file, counts, ctx_file)
         results["wall_s"] = time.perf_counter() - start
         (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
         png = plot_comparison(results, out / "compare.png")

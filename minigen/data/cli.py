@@ -70,10 +70,23 @@ def export(
     lexicon_seed: int = typer.Option(0, help="Lexicon seed (which words are evaluation words)."),
     size: Optional[str] = typer.Option(None, help="Datasets: an int counts the unit; a float scales it."),
     words: str = typer.Option("test", help="Evaluation-word slice: test (what compare reports) or dev."),
+    format_: str = typer.Option("jsonl", "--format", help="Datasets: jsonl (train.jsonl, test.jsonl) or "
+                                "lm-eval (lm-evaluation-harness task YAML + JSONL: --tasks minigen_NAME "
+                                "--include_path OUT)."),
+    icl_contexts: Optional[Path] = typer.Option(None, help="lm-eval only: the icl_contexts.jsonl `compare` "
+                                                "wrote beside scores.jsonl; writes the ICL variant "
+                                                "minigen_NAME_icl_seedS with compare's contexts."),
+    icl_seed: int = typer.Option(0, help="lm-eval with --icl-contexts: which ICL seed's contexts."),
 ) -> None:
     """Export a dataset (train.jsonl, test.jsonl) or the first N tokens of the corpus (plain text)."""
-    from minigen.data.export import export_corpus, export_dataset
+    from minigen.data.export import export_corpus, export_dataset, export_lm_eval
 
+    if format_ not in ("jsonl", "lm-eval"):
+        raise UserError(f"--format {format_!r} is unknown; use jsonl or lm-eval")
+    if icl_contexts is not None and format_ != "lm-eval":
+        raise UserError("--icl-contexts is only for --format lm-eval")
+    if name == "corpus" and format_ != "jsonl":
+        raise UserError("--format lm-eval is for datasets; the corpus is written as plain text")
     if name == "corpus":
         if tokens is None or tokens < 1:
             raise UserError(f"export corpus needs --tokens N with N >= 1; got {tokens}")
@@ -82,6 +95,13 @@ def export(
         return
     if tokens is not None:
         raise UserError("--tokens is only for `export corpus`; datasets are sized with --size")
+    if format_ == "lm-eval":
+        group, n_items = export_lm_eval(name, out, seed=seed, lexicon_seed=lexicon_seed,
+                                        size=_parse_size(size), words=words, contexts=icl_contexts,
+                                        context_seed=icl_seed)
+        print(f"wrote lm-eval group {group} ({n_items} items) to {out}: lm_eval --model hf --model_args "
+              f"pretrained=HF_DIR --tasks {group} --include_path {out}")
+        return
     n_train, n_test = export_dataset(name, out, seed=seed, lexicon_seed=lexicon_seed, size=_parse_size(size),
                                      words=words)
     print(f"wrote {n_train} training documents and {n_test} test items to {out}")
