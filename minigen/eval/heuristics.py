@@ -6,6 +6,8 @@ tied options, so its credit is the share of them that are accepted) or does not 
 - `atmosphere` (syllogisms): the atmosphere rule on the premises (`syllogism.atmosphere_choice`);
 - `flip` (reversal): the option whose comparative is the opposite of the trained fact's (every
   reversal right, every same-direction question wrong);
+- `copy` and `outermost` (process): the option nearest (in symbols) the expression itself, or the
+  expression with only its outermost rule applied (`process_logic.closeness`);
 - `frequent` (every dataset): the option whose distinguishing words occur in the most training
   documents (what finetuning sees);
 - `mentioned` (ICL): the option whose distinguishing words occur in the most context documents;
@@ -47,6 +49,20 @@ def _flip(item, docs, common):
     return [float(form[2] != fact[2]) for form in forms]
 
 
+def _process(target):
+    def score(item, docs, common):
+        if "expression" not in item.meta or "rules" not in item.meta:
+            return None
+        from minigen.data.process_logic import Rules, closeness, outermost_only, to_term
+
+        expression = to_term(item.meta["expression"])
+        rules = Rules.from_dict(item.meta["rules"])
+        goal = expression if target == "copy" else outermost_only(expression, rules)
+        return closeness(goal, item.options)
+
+    return score
+
+
 def common_words(documents: list[str]) -> frozenset[str]:
     """Words in a third of the dataset's training documents or more: the task's own words ("more",
     "less", "are"), never evidence for one option (counted on the whole training set, as
@@ -72,6 +88,8 @@ def _shares_document(item, docs, common):
 HEURISTICS = (
     Heuristic("atmosphere", False, _atmosphere),
     Heuristic("flip", False, _flip),
+    Heuristic("copy", False, _process("copy")),
+    Heuristic("outermost", False, _process("outermost")),
     Heuristic("frequent", False, _mentioned),
     Heuristic("mentioned", True, _mentioned),
     Heuristic("shares_document", True, _shares_document),

@@ -5,7 +5,8 @@ evaluation pool (words the pretraining corpus never contains).
 slice of the evaluation pool it is built on: "test" (the default, what `compare` reports) or "dev"
 (disjoint from test: for the pretraining probe and every choice of recipe or setting). `size` scales the
 world: an int is a count of the dataset's unit (reversal: facts; syllogism: items; semantic:
-categories; reversal_curse: people per subset), a float is a fraction of the default size.
+categories; reversal_curse: people per subset; process: items per split), a float is a fraction of the
+default size.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from minigen.data.lexicon import WORD_SLICES
 from minigen.errors import UserError
 
-DATASETS = ("reversal", "syllogism", "semantic", "reversal_curse")
+DATASETS = ("reversal", "syllogism", "semantic", "reversal_curse", "process")
 
 
 @dataclass

@@ -16,7 +16,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from minigen.data.doctypes import facts, inference, people, qa, reversal, rewrite, roles, syllogism, world
+from minigen.data.doctypes import (
+    facts,
+    inference,
+    people,
+    process,
+    qa,
+    reversal,
+    rewrite,
+    roles,
+    syllogism,
+    world,
+)
 
 
 @dataclass(frozen=True)
@@ -37,4 +48,6 @@ DOC_TYPES: dict[str, DocType] = {
     "inference": DocType(inference.generate),
     "qa": DocType(qa.generate),
     "roles": DocType(roles.generate, roles.RolesDocs, in_context=True),
+    # In no mixture or recipe yet (weight 0): every existing stream and the tokenizer stay as they were.
+    "process": DocType(process.generate, in_context=True),
 }
