@@ -6,12 +6,14 @@
 Both loops train on the same random tokens for the same number of steps (after warm-up steps), and
 alternate in rounds so that a busy machine slows both alike. minigen runs its real workload (packed
 documents: a segment mask); the plain loop is nanoGPT-like (LayerNorm, learned positions, GELU MLP,
-causal sdpa, AdamW), with the same layers, width, heads, context, batch and vocabulary.
+causal sdpa, AdamW), with the same layers, width, heads, context, batch and vocabulary. minigen also
+runs once with `train.optimizer=muon` (Muon on the matrices, AdamW on the rest): Muon's own cost.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import statistics
 import time
@@ -116,19 +118,22 @@ def main() -> None:
         (lambda: torch.autocast("cpu", enabled=False))
     t.steps, t.grad_accum, t.batch_size, t.log_every = args.steps, 1, b, 10**9
 
-    def run_ours(masked: bool):
-        return lambda: train(ours, lambda s: (x, y, seg if masked else None), t)
+    def run_ours(masked: bool, cfg=t):
+        return lambda: train(ours, lambda s: (x, y, seg if masked else None), cfg)
+
+    muon = dataclasses.replace(t, optimizer="muon")  # the same step with Muon on the matrices
 
     def run_plain():
         return plain_loop(plain, x, y, args.steps, t.lr, amp)
 
-    for fn in (run_ours(True), run_ours(False), run_plain):  # warm-up (and compilation)
+    variants = (run_ours(True), run_ours(False), run_ours(True, muon), run_plain)
+    for fn in variants:  # warm-up (and compilation)
         fn()
     names = ("minigen (packed docs, segment mask)", "minigen (plain causal)",
-             "plain PyTorch loop (nanoGPT-like)")
+             "minigen (packed docs), Muon + AdamW", "plain PyTorch loop (nanoGPT-like)")
     results: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(args.rounds):
-        for name, fn in zip(results, (run_ours(True), run_ours(False), run_plain), strict=True):
+        for name, fn in zip(results, variants, strict=True):
             results[name].append(b * seq * args.steps / timed(fn, device))
     n_params, plain_params = ours.num_params(), sum(p.numel() for p in plain.parameters())
     flops_per_token = 6 * n_params + 12 * m.n_layer * m.d_model * seq  # weights + attention (fwd+bwd)

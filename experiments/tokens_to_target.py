@@ -88,11 +88,14 @@ def table(runs: list[Path]) -> str:
         records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
         seconds = train_seconds(records)
         probes = [r for r in records if "heldout_loss" in r]
+        if not probes:
+            lines.append(f"| {run.name} | no probe yet (step {records[-1]['step'] if records else 0}) |")
+            continue
         cells = []
         for target in TARGETS.values():
             r = reached(probes, target)
             cells.append("-" if r is None else f"{r['tokens'] / 1e6:.1f}M / {seconds[r['step']]:.0f} s")
-        last = probes[-1] if probes else {}
+        last = probes[-1]
         cells += [f"{last[k]:.3f}" if k == "heldout_loss" and k in last else
                   f"{last[k]:.2f}" if k in last else "" for k in SHOWN]
         lines.append(f"| {run.name} | " + " | ".join(cells) + " |")
