@@ -10,6 +10,7 @@ raises a one-line `UserError` for anything a user can get wrong.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,11 @@ class ModelConfig:
     norm_eps: float = 1e-5
     init_std: float = 0.02
     attn_backend: str = "auto"  # auto (triton on CUDA, sdpa on CPU) | triton | sdpa | eager
+
+    @property
+    def mlp_hidden(self) -> int:
+        """The SwiGLU hidden width: mlp_ratio * d_model, rounded up to a multiple of 32."""
+        return 32 * math.ceil(self.mlp_ratio * self.d_model / 32)
 
     def __post_init__(self) -> None:
         if self.attn_backend not in ("auto", "triton", "sdpa", "eager"):

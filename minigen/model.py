@@ -115,7 +115,7 @@ class Attention(nn.Module):
 class SwiGLU(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        hidden = 32 * math.ceil(cfg.mlp_ratio * cfg.d_model / 32)
+        hidden = cfg.mlp_hidden
         self.gate_up = nn.Linear(cfg.d_model, 2 * hidden, bias=False)
         self.down = nn.Linear(hidden, cfg.d_model, bias=False)
 

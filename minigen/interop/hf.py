@@ -27,7 +27,6 @@ too, for 4.x readers).
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 
@@ -40,10 +39,6 @@ from minigen.files import atomic_write, atomic_write_text, output_dir
 HF_WEIGHTS = "model.safetensors"
 
 
-def mlp_hidden(model_cfg) -> int:
-    return 32 * math.ceil(model_cfg.mlp_ratio * model_cfg.d_model / 32)
-
-
 def hf_config(model_cfg, tokenizer) -> dict:
     """config.json of a `LlamaForCausalLM` with minigen's shape."""
     head_dim = model_cfg.d_model // model_cfg.n_head
@@ -52,7 +47,7 @@ def hf_config(model_cfg, tokenizer) -> dict:
         "model_type": "llama",
         "vocab_size": model_cfg.vocab_size,
         "hidden_size": model_cfg.d_model,
-        "intermediate_size": mlp_hidden(model_cfg),
+        "intermediate_size": model_cfg.mlp_hidden,
         "num_hidden_layers": model_cfg.n_layer,
         "num_attention_heads": model_cfg.n_head,
         "num_key_value_heads": model_cfg.n_kv_head or model_cfg.n_head,
@@ -82,7 +77,7 @@ def hf_state_dict(model) -> dict[str, torch.Tensor]:
     cfg = model.cfg
     n_head, n_kv = cfg.n_head, cfg.n_kv_head or cfg.n_head
     head_dim = cfg.d_model // cfg.n_head
-    hidden = mlp_hidden(cfg)
+    hidden = cfg.mlp_hidden
     out = {"model.embed_tokens.weight": model.embed.weight, "model.norm.weight": model.norm.weight}
     if not cfg.tie_embeddings:
         out["lm_head.weight"] = model.head.weight
