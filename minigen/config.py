@@ -158,6 +158,11 @@ _TWO_STAGES = [
 # docs/log/2026-12-01-roles2-all.md).
 _ALL_TYPES = {"roles": 0.5, "syllogism": 0.2, "people": 0.1, "world": 0.05, "rewrite": 0.05,
               "inference": 0.05, "qa": 0.05}
+_ALL_TYPES_P = {**_ALL_TYPES, "roles": 0.45, "process": 0.05}  # and the process dataset's vocabulary
+_ALL_STAGE = dict(steps=1000, set={**_LATER, **_REPEATED, "data.mixture": _ALL_TYPES_P})
+_ALL_REPLAY = dict(_ALL_STAGE, set={**_ALL_STAGE["set"], "data.roles.flip_share": 0.3})
+_FLIP_MUON = dict(_FLIP_FIRST, set={**_FLIP_FIRST["set"], "train.optimizer": "muon",
+                                    "train.muon_lr_scale": 10.0})
 RECIPES: dict[str, dict[str, Any]] = {
     "roles2": {"data": _ROLES_CORPUS, "stages": _TWO_STAGES},  # tiny's default
     "mixed": {"data": {}},  # the corpus defaults; steps from the shape
@@ -167,6 +172,13 @@ RECIPES: dict[str, dict[str, Any]] = {
     # sequential), 1,500 steps (issue 19's mixture lever)
     "roles-all": {"data": _ROLES_CORPUS, "stages": [
         dict(steps=1500, set={**_REPEATED, "data.mixture": _ALL_TYPES})]},
+    # Issue 19's robustness candidates (docs/log/2026-12-01-stage-robustness.md): roles2-all with process
+    # documents in its second stage, and a flip stage trained by Muon (which formed the flip soonest),
+    # a second stage that keeps replaying flip documents, or both.
+    "roles2-allp": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _ALL_STAGE]},
+    "roles2m-all": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, _ALL_STAGE]},
+    "roles2r-all": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _ALL_REPLAY]},
+    "roles2mr-all": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, _ALL_REPLAY]},
     "roles5": {  # the copy-or-flip choice taught in five stages: 4,500 steps, no syllogisms
         "data": _ROLES_CORPUS,
         "stages": [

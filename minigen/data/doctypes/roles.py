@@ -21,11 +21,15 @@ class RolesDocs:
     more_share: float = 0.0  # share of documents whose facts all say "more" (the answer is the role itself)
     same_share: float = 0.5  # mix: share of questions restating their fact instead of reversing it
     repeats_max: int = 0  # each fact stands 1 to repeats_max + 1 times (as the dataset's articles repeat it)
+    # mix: share of documents drawn as flip-mode ones instead (every question reverses, `replay_confusers`
+    # as in the flip stage), so a later stage keeps rehearsing the flip it starts from
+    flip_share: float = 0.0
+    replay_confusers: float = 0.8
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise UserError(f"data.roles.mode={self.mode!r} is unknown; use copy, flip or mix")
-        for name in ("confusers", "more_share", "same_share"):
+        for name in ("confusers", "more_share", "same_share", "flip_share", "replay_confusers"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise UserError(f"data.roles.{name} must be in [0, 1]; got {getattr(self, name)}")
         if self.repeats_max < 0:
@@ -68,10 +72,13 @@ def role_doc(rng: random.Random, words: list[str], n: int, mode: str, cross: flo
 
 def generate(rng: random.Random, words: list[str], cfg) -> str:
     """`role_doc` with the corpus's templates and prefixes, then its questions answered canonically.
-    (No draw for more_only at more_share 0 or 1.)"""
+    (No draw for more_only at more_share 0 or 1, nor for a replayed flip document at flip_share 0.)"""
     own = cfg.roles
+    mode, confusers = own.mode, own.confusers
+    if mode == "mix" and own.flip_share and rng.random() < own.flip_share:
+        mode, confusers = "flip", own.replay_confusers
     share = own.more_share
     more_only = share == 1 or (0 < share < 1 and rng.random() < share)
-    text, _, asked = role_doc(rng, words, n_facts(rng, cfg), own.mode, own.confusers, own.same_share,
+    text, _, asked = role_doc(rng, words, n_facts(rng, cfg), mode, confusers, own.same_share,
                               lambda f: fact_line(f, rng, cfg), more_only, own.repeats_max)
     return text + "\n" + "\n".join(canonical(q) for q in asked)
