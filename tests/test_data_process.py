@@ -14,7 +14,7 @@ from functools import cache
 import pytest
 
 from minigen.data.datasets import load_dataset
-from minigen.data.datasets.process import CUES, HELD_OUT, SPLITS, TRAIN_DEPTHS, _credit
+from minigen.data.datasets.process import CUES, GEN, HELD_OUT, SPLITS, TRAIN_DEPTHS, _credit
 from minigen.data.export import export_dataset
 from minigen.data.lexicon import Lexicon
 from minigen.data.process_logic import (
@@ -43,6 +43,11 @@ RULES = Rules({"glon": "femp", "femp": "trelp", "trelp": "wump", "wump": "glon"}
 @cache
 def dataset(seed: int = 0, words: str = "test"):
     return load_dataset("process", seed=seed, words=words)
+
+
+def choice_items(ds) -> list:
+    """The multiple-choice items (each has its exact-match twin in SPLIT-gen)."""
+    return [item for item in ds.test if not item.split.endswith(GEN)]
 
 
 def _rules(item) -> Rules:
@@ -87,7 +92,7 @@ def test_every_answer_is_the_engines_transform_and_items_are_well_formed():
     for words in ("test", "dev"):
         ds = dataset(0, words)
         docs = {d.id: d.text for d in ds.train}
-        for item in ds.test:
+        for item in choice_items(ds):
             e, rules = to_term(item.meta["expression"]), _rules(item)
             assert item.prompt == f"D({show(e)}) ="
             assert item.options[item.answer] == " " + show(transform(e, rules))
@@ -99,7 +104,7 @@ def test_every_answer_is_the_engines_transform_and_items_are_well_formed():
 
 
 def test_every_distractor_is_wrong_at_exactly_one_rule_application_below_the_outermost():
-    for item in dataset().test:
+    for item in choice_items(dataset()):
         e, rules = to_term(item.meta["expression"]), _rules(item)
         applications = dict(trace(e, rules))
         for k, option in enumerate(item.options):
@@ -143,15 +148,38 @@ def test_no_held_out_combination_in_any_training_document_and_the_splits_hold_wh
     assert max(depths) == max(TRAIN_DEPTHS)
     trained_texts = {show(e) for d in ds.train if not d.id.endswith("-rules") for e in _transformed(d.text)}
     for item in ds.test:
+        split = item.split.removesuffix(GEN)
         combos = {tuple(c) for c in item.meta["combinations"]}
         assert combos == combinations(to_term(item.meta["expression"]), _rules(item))
         assert show(to_term(item.meta["expression"])) not in trained_texts  # a new instance
-        if item.split == "compositional":
+        if split == "compositional":
             assert combos & set(HELD_OUT) and item.meta["depth"] in TRAIN_DEPTHS
         else:
             assert combos <= seen
-            assert (item.meta["depth"] > max(depths)) == (item.split == "deeper")
-    assert [s for s in ds.splits()] == list(SPLITS) and ds.chance == dict.fromkeys(SPLITS, 0.25)
+            assert (item.meta["depth"] > max(depths)) == (split == "deeper")
+    gen = [s + GEN for s in SPLITS]
+    assert ds.splits() == [*SPLITS, *gen]
+    assert ds.chance == {**dict.fromkeys(SPLITS, 0.25), **dict.fromkeys(gen, 0.0)}
+
+
+def test_generation_items_ask_the_choice_items_prompts_and_the_engine_checks_their_answers():
+    from minigen.eval.generation import CHECKS, is_generation
+
+    ds = dataset()
+    choice = {item.id: item for item in choice_items(ds)}
+    gen = [item for item in ds.test if is_generation(item)]
+    assert len(gen) == len(choice) and all(not is_generation(item) for item in choice.values())
+    check = CHECKS["process"]
+    for item in gen:
+        twin = choice[item.id.removesuffix(GEN)]
+        assert item.split == twin.split + GEN and item.prompt == twin.prompt
+        assert item.options == [twin.options[twin.answer]] and item.answer == 0
+        assert item.meta["doc_ids"] == twin.meta["doc_ids"]
+        answer = twin.options[twin.answer]
+        # The engine accepts the answer however it is spaced or bracketed, and nothing else.
+        assert check(item, answer) and check(item, answer.replace("(", " ( ")) and check(item, f" ({answer})")
+        assert not any(check(item, o) for k, o in enumerate(twin.options) if k != twin.answer)
+        assert not check(item, "") and not check(item, answer + ")") and not check(item, " wooden wooden")
 
 
 def test_only_evaluation_words_of_the_slice_and_none_in_pretraining_documents():
@@ -175,7 +203,7 @@ def test_surface_heuristics_are_near_chance_on_every_split():
     see docs/log/2026-12-01-process-dataset.md: it is recorded, and must at least not find the answer)."""
     by = {}
     for seed in range(3):
-        for item in dataset(seed).test:
+        for item in choice_items(dataset(seed)):
             e, rules = to_term(item.meta["expression"]), _rules(item)
             goals = {"copy": e, "outermost": outermost_only(e, rules)}
             opts = [item.options[item.answer]] + [o for k, o in enumerate(item.options) if k != item.answer]
@@ -199,6 +227,12 @@ def test_heuristic_rows_in_compare_score_what_the_cues_score():
     for split in ("train", "deeper"):
         for name in ("copy", "outermost"):
             assert abs(rows[name]["splits"][split]["acc"] - 0.25) < 0.12, (name, split)
+    # On exact-match generation, the copied expression or the outermost rule alone is never the answer
+    # (every item nests 2+ rule applications), and no option-reading heuristic applies.
+    for split in SPLITS:
+        for name in ("copy", "outermost"):
+            assert rows[name]["splits"][split + GEN]["acc"] == 0.0
+        assert split + GEN not in rows["frequent"]["splits"]
 
 
 def test_same_seed_byte_identical_export_across_processes(tmp_path):
@@ -214,8 +248,8 @@ def test_same_seed_byte_identical_export_across_processes(tmp_path):
 
 
 def test_sizes_scale_and_bad_sizes_are_user_errors():
-    assert len(load_dataset("process", size=8).test) == 3 * 8
-    assert len(load_dataset("process", size=0.5).test) == 3 * 12
+    assert len(load_dataset("process", size=8).test) == 2 * 3 * 8  # each item also as generation
+    assert len(load_dataset("process", size=0.5).test) == 2 * 3 * 12
     for size in (0, 10**6, "many"):
         with pytest.raises(UserError):
             load_dataset("process", size=size)
@@ -257,7 +291,7 @@ def test_show_and_export_commands(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main(["data", "export", "process", "--out", str(tmp_path / "p"), "--size", "4"])
     assert e.value.code == 0
-    assert len((tmp_path / "p" / "test.jsonl").read_text().splitlines()) == 3 * 4
+    assert len((tmp_path / "p" / "test.jsonl").read_text().splitlines()) == 2 * 3 * 4
 
 
 def test_pretraining_documents_state_rules_in_context_and_answer_by_them():

@@ -121,3 +121,58 @@ def test_an_option_equivalent_to_the_answer_counts_as_correct():
     assert not s.correct()
     s.accepted = [2, 1]
     assert s.correct()
+
+
+def _greedy_reference(model, tok, ids: list[int], item) -> str:
+    """The greedy continuation by full forward passes, no cache: the text up to the first line break,
+    at most the answer's tokens + generation.MARGIN."""
+    from minigen.eval.generation import max_new_tokens
+
+    ids, out = list(ids), []
+    for _ in range(max_new_tokens(tok, item)):
+        with torch.no_grad():
+            nxt = int(model(torch.tensor([ids]))[0][0, -1].argmax())
+        out.append(nxt)
+        ids.append(nxt)
+        if tok.decode([nxt]) == "\n":
+            break
+    return tok.decode([t for t in out if t != tok.eos_id]).split("\n")[0]
+
+
+def test_generation_items_are_answered_by_the_greedy_continuation_after_context_and_prompt(monkeypatch):
+    """Exact-match items (meta["generate"]) get the greedy continuation as `generated` and the checker's
+    verdict as `exact`, which is what correct() counts, with no context and after a context; the
+    multiple-choice items scored beside them are untouched."""
+    from minigen.eval import generation
+
+    tok = GreedyTokenizer()
+    model = tiny_model(tok.vocab_size)
+    with torch.no_grad():  # large random matrices: continuations that differ with the context and prompt
+        for p in model.parameters():
+            if p.dim() > 1:
+                p.normal_(0, 0.5)
+    seen, texts = [], []
+
+    def check(item, text):
+        seen.append(text)
+        return text[:1] == item.meta["want"]
+
+    monkeypatch.setitem(generation.CHECKS, "first-char", check)
+    context = [tok.bos_id] + tok.encode("glon are less dangerous than femp.\n")
+    for prefix in ([tok.bos_id], context):
+        gen = [Item(f"g{k}", "train-gen", p, [" more dangerous than glon."], 0, {"generate": "first-char"})
+               for k, p in enumerate(["femp are", "glon are"])]
+        refs = [_greedy_reference(model, tok, prefix + tok.encode(item.prompt), item) for item in gen]
+        gen[0].meta["want"], gen[1].meta["want"] = refs[0][:1], "#"  # the first right, the second wrong
+        items = [comparison_items(1)[0], *gen]
+        seen.clear()
+        if prefix == context:
+            ((mc, *scores),) = score_items_in_contexts(model, tok, [(context, items)])
+        else:
+            mc, *scores = score_items(model, tok, items)
+        assert [s.generated for s in scores] == refs == seen
+        assert [s.exact for s in scores] == [True, False] == [s.correct() for s in scores]
+        assert [s.to_dict()["generated"] for s in scores] == refs
+        assert mc.generated is None and mc.exact is None and "generated" not in mc.to_dict()
+        texts.append(refs)
+    assert texts[0][0] != texts[1][0] and texts[0][0] != texts[0][1]  # the test sees the context and prompt

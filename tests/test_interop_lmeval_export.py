@@ -68,3 +68,22 @@ def test_lm_eval_split_is_compares_split(run_dir, tmp_path):
                 whole = bos + tokenizer.encode(row["input"] + option)
                 head = bos + tokenizer.encode(row["input"])
                 assert whole[: len(head)] == head and head == before + p and whole[len(head):] == c
+
+
+def test_exact_match_generation_splits_are_generate_until_tasks(tmp_path):
+    """process's SPLIT-gen items: greedy to the first line break, exact match on the answer with spaces
+    ignored; its multiple-choice splits stay multiple choice."""
+    export_lm_eval("process", tmp_path, size=SIZE)
+    ds = load_dataset("process", size=SIZE)
+    for split in ds.splits():
+        task = yaml.safe_load((tmp_path / f"minigen_process_{split}.yaml").read_text())
+        rows = [json.loads(line) for line in open(task["dataset_kwargs"]["data_files"]["test"])]
+        if not split.endswith("-gen"):
+            assert task["output_type"] == "multiple_choice"
+            continue
+        assert task["output_type"] == "generate_until" and "doc_to_choice" not in task
+        assert task["generation_kwargs"]["until"] == ["\n"] and not task["generation_kwargs"]["do_sample"]
+        assert task["metric_list"][0]["metric"] == "exact_match"
+        items = [t for t in ds.test if t.split == split]
+        assert [r["target"] for r in rows] == [t.options[0] for t in items]
+        assert all(task["generation_kwargs"]["max_gen_toks"] > len(r["target"]) for r in rows)

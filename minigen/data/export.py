@@ -56,7 +56,9 @@ def export_corpus(out, tokens: int, *, seed: int = 0, lexicon_seed: int = 0) -> 
 # boundary whenever the input's tokens are a prefix of the joint ones, as they are for every dataset);
 # no delimiter between them (target_delimiter ""); <bos> first (the exported tokenizer prepends it);
 # accuracy is the argmax of the summed log-probabilities (first maximum on ties, as compare), over
-# every accepted option (`gold`).
+# every accepted option (`gold`). An exact-match generation split (process's SPLIT-gen) is a
+# `generate_until` task: greedy to the first line break, exact match on `target` with spaces ignored
+# (compare's engine check parses the continuation, so it also accepts redundant parentheses).
 LM_EVAL_PREFIX = "minigen_"
 
 
@@ -104,6 +106,16 @@ def _task_yaml(task: str, data_file, split: str) -> dict:
     }
 
 
+def _generation_task_yaml(task: str, data_file, split: str, max_tokens: int) -> dict:
+    spec = {k: v for k, v in _task_yaml(task, data_file, split).items() if k != "doc_to_choice"}
+    return {
+        **spec, "output_type": "generate_until", "doc_to_target": "target",
+        "generation_kwargs": {"until": ["\n"], "do_sample": False, "max_gen_toks": max_tokens},
+        "metric_list": [{"metric": "exact_match", "aggregation": "mean", "higher_is_better": True,
+                         "regexes_to_ignore": [" "]}],
+    }
+
+
 def export_lm_eval(name: str, out, *, seed: int = 0, lexicon_seed: int = 0, size=None, words: str = "test",
                    contexts=None, context_seed: int = 0) -> tuple[str, int]:
     """Write lm-eval task files for dataset `name` into OUT: TASK.yaml (the group), TASK_SPLIT.yaml and
@@ -123,15 +135,23 @@ def export_lm_eval(name: str, out, *, seed: int = 0, lexicon_seed: int = 0, size
                         f"dataset.words")
     out = output_dir(out).resolve()  # lm-eval reads the data files by absolute path
     group = lm_eval_task_name(name, None if contexts is None else context_seed)
+    from minigen.eval.generation import MARGIN, is_generation
+
     tasks = []
     for split in ds.splits():
         task = f"{group}_{split}"
+        items = [item for item in ds.test if item.split == split]
         rows = [{"id": item.id, "split": item.split, "input": by_item.get(item.id, "") + item.prompt,
                  "options": item.options, "answer": item.answer, "gold": item.accepted()}
-                for item in ds.test if item.split == split]
+                for item in items]
+        spec = _task_yaml(task, out / f"{task}.jsonl", split)
+        if is_generation(items[0]):
+            for row in rows:
+                row["target"] = row["options"][row["answer"]]
+            spec = _generation_task_yaml(task, out / f"{task}.jsonl", split,
+                                         max(len(r["target"]) for r in rows) + MARGIN)
         atomic_write_text(out / f"{task}.jsonl", _jsonl(rows))
-        atomic_write_text(out / f"{task}.yaml", yaml.safe_dump(
-            _task_yaml(task, out / f"{task}.jsonl", split), sort_keys=False))
+        atomic_write_text(out / f"{task}.yaml", yaml.safe_dump(spec, sort_keys=False))
         tasks.append(task)
     atomic_write_text(out / f"{group}.yaml", yaml.safe_dump({
         "group": group, "task": tasks,

@@ -7,7 +7,8 @@ tied options, so its credit is the share of them that are accepted) or does not 
 - `flip` (reversal): the option whose comparative is the opposite of the trained fact's (every
   reversal right, every same-direction question wrong);
 - `copy` and `outermost` (process): the option nearest (in symbols) the expression itself, or the
-  expression with only its outermost rule applied (`process_logic.closeness`);
+  expression with only its outermost rule applied (`process_logic.closeness`); on exact-match
+  generation items, whether that term itself is the answer (`exact`);
 - `frequent` (every dataset): the option whose distinguishing words occur in the most training
   documents (what finetuning sees);
 - `mentioned` (ICL): the option whose distinguishing words occur in the most context documents;
@@ -31,6 +32,9 @@ class Heuristic:
     name: str
     in_context: bool  # read each ICL context's documents; otherwise the dataset's training documents
     score: Callable  # (item, documents as word sets, the documents' common words) -> option scores | None
+    # exact-match generation items (one option): item -> whether the heuristic's own output is the
+    # answer; None: the heuristic does not apply to them
+    exact: Callable | None = None
 
 
 def _atmosphere(item, docs, common):
@@ -49,18 +53,31 @@ def _flip(item, docs, common):
     return [float(form[2] != fact[2]) for form in forms]
 
 
+def _process_goal(item, target: str):
+    from minigen.data.process_logic import Rules, outermost_only, to_term
+
+    expression = to_term(item.meta["expression"])
+    return expression if target == "copy" else outermost_only(expression, Rules.from_dict(item.meta["rules"]))
+
+
 def _process(target):
     def score(item, docs, common):
         if "expression" not in item.meta or "rules" not in item.meta:
             return None
-        from minigen.data.process_logic import Rules, closeness, outermost_only, to_term
+        from minigen.data.process_logic import closeness
 
-        expression = to_term(item.meta["expression"])
-        rules = Rules.from_dict(item.meta["rules"])
-        goal = expression if target == "copy" else outermost_only(expression, rules)
-        return closeness(goal, item.options)
+        return closeness(_process_goal(item, target), item.options)
 
     return score
+
+
+def _process_exact(target):
+    def exact(item):
+        from minigen.data.process_logic import to_term
+
+        return _process_goal(item, target) == to_term(item.meta["answer_term"])
+
+    return exact
 
 
 def common_words(documents: list[str]) -> frozenset[str]:
@@ -88,8 +105,8 @@ def _shares_document(item, docs, common):
 HEURISTICS = (
     Heuristic("atmosphere", False, _atmosphere),
     Heuristic("flip", False, _flip),
-    Heuristic("copy", False, _process("copy")),
-    Heuristic("outermost", False, _process("outermost")),
+    Heuristic("copy", False, _process("copy"), _process_exact("copy")),
+    Heuristic("outermost", False, _process("outermost"), _process_exact("outermost")),
     Heuristic("frequent", False, _mentioned),
     Heuristic("mentioned", True, _mentioned),
     Heuristic("shares_document", True, _shares_document),
@@ -108,9 +125,16 @@ def credits(heuristic: Heuristic, items: list, documents: list[str],
     """(item id -> expected accuracy of `heuristic` reading `documents` (texts), the ids of the items
     where it prefers some option over another), with `common` the task's own words
     (`common_words` of the training set). Items it does not apply to are left out."""
+    from minigen.eval.generation import is_generation
+
     docs = [words(t) for t in documents]
     out, informative = {}, set()
     for item in items:
+        if is_generation(item):
+            if heuristic.exact is not None:
+                out[item.id] = float(heuristic.exact(item))
+                informative.add(item.id)
+            continue
         scores = heuristic.score(item, docs, common)
         if scores is not None:
             out[item.id] = credit(scores, item.accepted())

@@ -11,6 +11,8 @@ Two entry points:
 - `score_items_in_contexts`: contexts (e.g. ICL documents), each encoded once with the model's KV cache
   (`minigen.inference.score_contexts`, several side by side) and reused for every option of every item
   that shares it.
+Both also answer the exact-match generation items among theirs (`minigen.eval.generation`) by greedy
+decoding after the same context and prompt.
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ class ItemScore:
     n_tokens: list[int]  # tokens scored per option
     n_chars: list[int]  # characters per option
     accepted: list[int] | None = None  # options counted as correct (None: the answer only)
+    # exact-match generation items (`minigen.eval.generation`): the greedy continuation, and whether
+    # the dataset's checker accepts it (what correct() then counts, whatever the option scores say)
+    generated: str | None = None
+    exact: bool | None = None
 
     def scores(self, norm: str = "sum") -> list[float]:
         if norm == "sum":
@@ -49,13 +55,18 @@ class ItemScore:
         return max(range(len(s)), key=s.__getitem__)  # first maximum on ties
 
     def correct(self, norm: str = "sum") -> bool:
+        if self.exact is not None:
+            return self.exact
         return self.predicted(norm) in (self.accepted or [self.answer])
 
     def to_dict(self) -> dict:
-        return {
+        d = {
             "id": self.item_id, "split": self.split, "answer": self.answer, "logprob": self.logprob,
             "n_tokens": self.n_tokens, "n_chars": self.n_chars, "correct": self.correct(),
         }
+        if self.exact is not None:
+            d["generated"] = self.generated
+        return d
 
 
 def split_at_boundary(tokenizer, left: str, right: str) -> tuple[list[int], list[int]]:
@@ -111,7 +122,22 @@ def score_items(model, tokenizer, items: Sequence, *, batch_size: int = 64) -> l
     logprobs: list[float] = []
     for idx in _chunks(len(prefixes), batch_size):
         logprobs += score(model, [prefixes[i] for i in idx], [continuations[i] for i in idx])
-    return _assemble(items, logprobs, [len(c) for c in continuations])
+    out = _assemble(items, logprobs, [len(c) for c in continuations])
+    _generate(model, tokenizer, [[tokenizer.bos_id]] * len(items), items, out, batch_size)
+    return out
+
+
+def _generate(model, tokenizer, contexts: list[list[int]], items: Sequence, scores: list[ItemScore],
+              batch_size: int) -> None:
+    """The exact-match generation items among `items`: their greedy continuations after context +
+    prompt, checked (`minigen.eval.generation`)."""
+    from minigen.eval.generation import fill_generations, is_generation
+
+    picked = [k for k, item in enumerate(items) if is_generation(item)]
+    if picked:
+        prompts = [contexts[k] + tokenizer.encode(items[k].prompt) for k in picked]
+        fill_generations(model, tokenizer, prompts, [items[k] for k in picked], [scores[k] for k in picked],
+                         batch_size)
 
 
 def score_items_in_contexts(
@@ -144,6 +170,8 @@ def score_items_in_contexts(
             assert len(lps) == len(seq)
             logprobs.append(float(sum(lps[n:])))
         out.append(_assemble(items, logprobs, [len(s) - n for s, n in zip(seqs, ns, strict=True)]))
+    for (context, items), group in zip(contexts, out, strict=True):
+        _generate(model, tokenizer, [list(context)] * len(items), items, group, batch_size)
     return out
 
 

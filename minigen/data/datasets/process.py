@@ -17,7 +17,9 @@ agrees with the answer on the outermost rule and differs from it at one node. Ch
 Test splits (expressions never in a training document):
   train          trained combinations only, 2-3 nested rule applications (as the worked examples);
   compositional  at least one held-out combination, 2-3 nested rule applications;
-  deeper         trained combinations only, 4 nested rule applications (more than any example).
+  deeper         trained combinations only, 4 nested rule applications (more than any example);
+and each again as SPLIT-gen, exact-match generation: the same prompts, answered by the model's greedy
+continuation, which the engine parses and compares with the transform (chance 0).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ DEEPER_DEPTH = 4
 MAX_APPS = 6  # function applications in an expression; its transform holds at most MAX_ANSWER_APPS
 MAX_ANSWER_APPS = 9
 SPLITS = ("train", "compositional", "deeper")
+GEN = "-gen"  # the exact-match form of a split: SPLIT-gen, the same expressions answered by generation
 
 
 def distractors(expression: tuple, rules: Rules) -> dict[str, list]:
@@ -203,4 +206,16 @@ def build(seed: int = 0, lexicon_seed: int = 0, size=None, words: str = "test") 
                 item_id = f"process-{split}-g{g:02d}-{k}"
                 test[split].append(_item(item_id, split, e, rules, sheet_id, g, balance, rng))
     items = [item for s in SPLITS for item in test[s]]
-    return Dataset("process", train, items, dict.fromkeys(SPLITS, 1 / N_OPTIONS))
+    items += [generation_item(item) for item in items]
+    chance = {**dict.fromkeys(SPLITS, 1 / N_OPTIONS), **dict.fromkeys((s + GEN for s in SPLITS), 0.0)}
+    return Dataset("process", train, items, chance)
+
+
+def generation_item(item: TestItem) -> TestItem:
+    """The exact-match form of a multiple-choice item: the same prompt, the answer as its one option
+    (scored for its log-likelihood too), and meta["generate"] naming the check that reads the model's
+    greedy continuation (`minigen.eval.generation`): the engine parses it and compares the term."""
+    answer = item.meta["option_terms"][item.answer]
+    meta = {k: item.meta[k] for k in ("doc_ids", "expression", "combinations", "depth", "group", "rules")}
+    return TestItem(id=item.id + GEN, split=item.split + GEN, prompt=item.prompt, options=[" " + show(answer)],
+                    answer=0, meta={**meta, "valid": [True], "answer_term": answer, "generate": "process"})
