@@ -217,5 +217,6 @@ def generation_item(item: TestItem) -> TestItem:
     greedy continuation (`minigen.eval.generation`): the engine parses it and compares the term."""
     answer = item.meta["option_terms"][item.answer]
     meta = {k: item.meta[k] for k in ("doc_ids", "expression", "combinations", "depth", "group", "rules")}
-    return TestItem(id=item.id + GEN, split=item.split + GEN, prompt=item.prompt, options=[" " + show(answer)],
-                    answer=0, meta={**meta, "valid": [True], "answer_term": answer, "generate": "process"})
+    return TestItem(id=item.id + GEN, split=item.split + GEN, prompt=item.prompt,
+                    options=[" " + show(answer)], answer=0,
+                    meta={**meta, "valid": [True], "answer_term": answer, "generate": "process"})
