@@ -33,6 +33,8 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
     "interleaved": ("roles-all", []),
     "heads8": ("roles2-all", ["model.n_head=8"]),  # same width and depth: more, narrower heads
     "deep8": ("roles2-all", ["model.n_layer=8", "model.d_model=96", "model.n_head=4"]),  # ~equal FLOPs
+    # the robustness candidates (each a recipe of its own: a stage sets what they change)
+    **{r: (r, []) for r in ("roles2-allp", "roles2m-all", "roles2r-all", "roles2mr-all")},
 }
 # name -> {probe: at least}; all must hold at the same probe.
 TARGETS: dict[str, dict[str, float]] = {
@@ -102,6 +104,18 @@ def table(runs: list[Path]) -> str:
     return "\n".join(lines)
 
 
+def curves(runs: list[Path], keys=("probe_reversal", "probe_reversal_same")) -> str:
+    """Per run, the probes of `keys` at every probe step (a / b / ...)."""
+    rows = {run.name: {r["step"]: r for r in map(json.loads, (run / "metrics.jsonl").read_text().splitlines())
+                       if "heldout_loss" in r} for run in runs}
+    steps = sorted({s for r in rows.values() for s in r})
+    lines = ["| run | " + " | ".join(map(str, steps)) + " |", "|---" * (1 + len(steps)) + "|"]
+    for name, by_step in rows.items():
+        cells = [" / ".join(f"{by_step[s][k]:.2f}" for k in keys) if s in by_step else "" for s in steps]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(root: Path = Path("runs/tokens-to-target"), variants: str = ",".join(VARIANTS),
          seeds: str = "0", run: bool = False, jobs: int = 2, steps: int = typer.Option(None)):
     names = [v.strip() for v in variants.split(",") if v.strip()]
@@ -116,6 +130,9 @@ def main(root: Path = Path("runs/tokens-to-target"), variants: str = ",".join(VA
     runs = [root / f"{n}-s{s}" for n, s in pairs if (root / f"{n}-s{s}" / "metrics.jsonl").exists()]
     print("tokens / training seconds to each target (dev probes); the last probe's values\n")
     print(table(runs) if runs else f"no runs under {root} yet: add --run")
+    if runs:
+        print("\nreversal / same direction at each probe step\n")
+        print(curves(runs))
     if runs and (runs[0] / "probe_baselines.json").exists():
         base = json.loads((runs[0] / "probe_baselines.json").read_text())
         print(f"\nbaselines on the probe items ({runs[0].name}): chance, then the strongest heuristic")

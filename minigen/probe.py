@@ -36,17 +36,20 @@ from minigen.train import targets_within_documents
 # same-direction questions about the same facts (a model that flips every comparative scores 0 there);
 # syllogisms beside the Darapti items, where the atmosphere rule's pick is wrong (a model that follows
 # the rule scores 0 there); people asked in the never-trained order beside the trained order; the
-# semantic hierarchy's inherited facts beside the facts the articles state.
+# semantic hierarchy's inherited facts beside the facts the articles state; the process transform on
+# held-out combinations of rules (multiple choice, and written out: exact match) beside the trained ones.
 PROBES = {"reversal": ("reversal", "reversal"), "reversal_same": ("reversal", "train"),
           "syllogism": ("syllogism", "syllogism"), "syllogism_anti": ("syllogism", "anti_atmosphere"),
           "people": ("reversal_curse", "reversed"), "people_same": ("reversal_curse", "same"),
-          "semantic": ("semantic", "syllogism"), "semantic_same": ("semantic", "train")}
+          "semantic": ("semantic", "syllogism"), "semantic_same": ("semantic", "train"),
+          "process": ("process", "compositional"), "process_train": ("process", "train"),
+          "process_gen": ("process", "compositional-gen")}
 # Per probe dataset: (units, icl.restatements). Units as compare's dataset.size (None: train.probe_items);
 # restatements: how many of the documents restating one fact a context needs (compare's icl.restatements;
 # 0: all). A person stands in 30 documents and a category in several articles: one of them in a small
 # context states the fact, as `--set icl.restatements=1` does in compare.
 PROBE_DATASETS = {"reversal": (None, 0), "syllogism": (None, 0), "reversal_curse": (16, 1),
-                  "semantic": (40, 1)}
+                  "semantic": (40, 1), "process": (12, 0)}
 HELDOUT_SEED_OFFSET = 1_000_003  # a corpus stream the training rows never come from
 PROBE_WORDS = "dev"  # the evaluation-word slice the probe is built on (never compare's "test")
 CONTEXT_SEED = 0  # compare's first seed: the probe's contexts are those of its seed 0
@@ -119,7 +122,9 @@ def probe_baselines(items: dict[str, list], ds, documents: list) -> dict[str, di
         if not ts:
             continue
         split = PROBES[key][1]
-        out[key] = {"chance": sum(len(t.accepted()) / len(t.options) for t in ts) / len(ts)}
+        guess = ds.chance.get(split)  # the dataset's own (exact-match generation: 0), else a uniform guess
+        out[key] = {"chance": guess if guess is not None else
+                    sum(len(t.accepted()) / len(t.options) for t in ts) / len(ts)}
         out[key].update({h: r["splits"][split]["acc"] for h, r in rows.items() if split in r["splits"]})
     return out
 

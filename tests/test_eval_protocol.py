@@ -155,6 +155,10 @@ def test_the_probe_is_compares_icl_on_dev_words(run_dir, tmp_path):
     assert b["reversal"]["flip"] == 1.0 and b["reversal_same"]["flip"] == 0.0
     assert b["reversal"]["chance"] == 0.5 and b["syllogism"]["chance"] == 0.25
     assert b["syllogism"]["atmosphere"] > 0.5 and b.get("syllogism_anti", {}).get("atmosphere", 0.0) == 0.0
+    # Written-out process answers: chance 0, and neither the copied expression nor its outermost rule
+    # alone is ever the answer.
+    assert b["process_gen"] == {"chance": 0.0, "copy": 0.0, "outermost": 0.0}
+    assert b["process"]["chance"] == 0.25
 
 
 def test_coverage_is_measured_kept_in_the_run_and_marks_rows_not_interpretable(run_dir, tmp_path):
