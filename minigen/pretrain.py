@@ -22,7 +22,7 @@ from minigen.config import RunConfig, apply_overrides, get_preset, scale_stages,
 from minigen.errors import UserError
 from minigen.files import atomic_write, atomic_write_text, output_dir
 from minigen.parallel import load_full_state, shard
-from minigen.tracking import WANDB_MODES, ConsoleProgress, make_logger
+from minigen.tracking import WANDB_MODES, ConsoleProgress, baseline_summary, make_logger
 from minigen.train import StepInfo, make_optimizer, targets_within_documents, train, world
 
 
@@ -195,6 +195,7 @@ def run_pretrain(preset: str = "tiny", out: Path | None = None, steps: int | Non
                       f"{cfg.train.steps} steps x {cfg.train.batch_size} x {cfg.model.seq_len} tokens, "
                       f"{world_size} process(es) on {device.type}, run dir {out}")
         atomic_write_text(out / ckpt.BASELINES, json.dumps(probe.baselines, indent=1))
+        logger.summary(baseline_summary(probe.baselines))
         if probe.baselines:
             progress.note("probe baselines (chance/strongest heuristic): " + ", ".join(
                 f"{k} {b['chance']:.2f}/{max(v for h, v in b.items() if h != 'chance'):.2f}"

@@ -34,13 +34,32 @@ class WandbLogger:
                                resume="allow", id=_run_id(run_dir))
 
     def log(self, metrics: dict, step: int) -> None:
-        self._run.log(metrics, step=step)
+        self._run.log({chart_key(k): v for k, v in metrics.items()}, step=step)
 
     def summary(self, metrics: dict) -> None:
         self._run.summary.update(metrics)
 
     def finish(self) -> None:
         self._run.finish()
+
+
+# W&B draws a section of charts per "section/" prefix: the probe curves (probe_reversal, ...) and the
+# generation probe (probe_gen_local_valid, ...) get one each, under the names metrics.jsonl uses
+# without the prefix; every other key is logged as it is.
+CHART_SECTIONS = ("probe_gen_", "probe_")
+
+
+def chart_key(key: str) -> str:
+    for prefix in CHART_SECTIONS:
+        if key.startswith(prefix):
+            return prefix.rstrip("_") + "/" + key.removeprefix(prefix)
+    return key
+
+
+def baseline_summary(baselines: dict) -> dict:
+    """The probes' baselines (probe_baselines.json) as W&B summary keys beside their curves:
+    baseline/NAME/chance, baseline/NAME/HEURISTIC."""
+    return {f"baseline/{name}/{h}": v for name, b in baselines.items() for h, v in b.items()}
 
 
 def _run_id(run_dir: Path) -> str:
