@@ -7,7 +7,8 @@
 - `oracle-local` / `oracle-global`: the same two kinds written by the logic engine (valid by construction).
 
 `minigen augment` (run.py) writes them as JSONL with a report (report.py); `conditions.py` turns them
-into the `aug-ft-*` conditions of `minigen compare`.
+into the `aug-ft-*` conditions of `minigen compare`. The process dataset has its own format (lines
+"D(expression) = answer", judged by its engine): process.py, chosen by run.py from the documents.
 """
 
 STRATEGIES = ("local", "global", "oracle-local", "oracle-global")

@@ -11,6 +11,7 @@ comparison reuses them, a different checkpoint regenerates them.
   engine's restatements and inferences together (the upper bound);
 - *-fixed: the same data, finetuned for as many tokens as plain `ft` sees (more data vs better data);
 - ft-independent / ft-cumulative (and -fixed): training documents split into sentences.
+On process the augmentations are its own lines "D(expression) = answer" (minigen/augment/process.py).
 """
 
 from __future__ import annotations

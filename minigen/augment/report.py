@@ -89,9 +89,17 @@ def read_records(path: Path) -> list[dict]:
     return records
 
 
-def format_report(summary: dict, title: str) -> str:
+FACT_NOTES = {"parse": "(templates.parse)", "valid": "(follow from the training facts, by the logic engine)",
+              "contradict": "", "new": "(a statement, or an order of it, no training sentence makes)",
+              "new_text": "(the sentence is not a training sentence)",
+              "units": {"oracle-local": "sentences", "oracle-global": "documents"}}
+
+
+def format_report(summary: dict, title: str, notes: dict | None = None) -> str:
+    """The report as text; `notes` (FACT_NOTES by default) say how a dataset's statements are judged."""
+    notes = notes or FACT_NOTES
     g = summary["generated"]
-    unit = {"oracle-local": "sentences", "oracle-global": "documents"}.get(summary.get("strategy"), "samples")
+    unit = notes["units"].get(summary.get("strategy"), "samples")
 
     def row(label: str, key: str, note: str = "") -> str:
         k = summary[key]
@@ -101,12 +109,12 @@ def format_report(summary: dict, title: str) -> str:
     lines = [title,
              f"  {'generated statements':<22} {g:>7}         from {summary['samples']} {unit} "
              f"({summary['empty_samples']} gave none)",
-             row("parse", "parsed", "(templates.parse)"),
-             row("valid", "valid", "(follow from the training facts, by the logic engine)"),
-             row("contradict", "contradicts"),
-             row("new", "new", "(a statement, or an order of it, no training sentence makes)"),
+             row("parse", "parsed", notes["parse"]),
+             row("valid", "valid", notes["valid"]),
+             row("contradict", "contradicts", notes["contradict"]),
+             row("new", "new", notes["new"]),
              row("new and valid", "new_valid"),
-             row("new wording", "new_text", "(the sentence is not a training sentence)"),
+             row("new wording", "new_text", notes["new_text"]),
              row("state a test answer", "states_answer", "(reported, not removed)")]
     for split, c in summary["test_items_answered"].items():
         lines.append(f"    test split {split}: {c['answered']}/{c['items']} items have their answer stated")

@@ -1,14 +1,21 @@
-"""`minigen augment`: write a dataset's augmentations as JSONL, as they are generated, and report on them."""
+"""`minigen augment`: write a dataset's augmentations as JSONL, as they are generated, and report on them.
+
+The fact datasets share one format (templates and the logic engine); a dataset with its own
+(`FORMATS`: process) is told by its documents' ids, so `minigen compare`'s conditions need no name.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+from minigen.augment import process
 from minigen.augment.facts import TestAnswers, TrainingFacts
 from minigen.augment.generate import AugmentConfig, augment, check_strategy
-from minigen.augment.report import Tally, annotate, format_report
+from minigen.augment.report import FACT_NOTES, Tally, annotate, format_report
 from minigen.errors import UserError
 from minigen.files import output_file
 
@@ -18,7 +25,33 @@ FORMAT_CHECK_SAMPLES = 64
 
 
 class FormatError(UserError):
-    """The checkpoint does not write the rewrite / inference format."""
+    """The checkpoint does not write the format (rewrite / inference; process lines) it is prompted for."""
+
+
+@dataclass(frozen=True)
+class Format:
+    """How a kind of dataset is augmented and judged."""
+
+    training: Callable  # documents -> what they state
+    answers: Callable  # (test items, training) -> TestAnswers
+    augment: Callable  # (strategy, documents, cfg, model, tokenizer, training) -> Iterator[Batch]
+    annotate: Callable  # (record, training, answers) -> the record with the report's fields
+    notes: dict  # the report's notes (report.FACT_NOTES)
+    names: dict  # strategy -> the name of the format the model must write
+    advice: str  # what to do when it does not
+
+
+FACTS = Format(TrainingFacts.from_documents, TestAnswers.from_items, augment, annotate, FACT_NOTES,
+               {"local": "rewrite", "global": "inference"},
+               "use a checkpoint pretrained longer, with rewrite/inference documents")
+FORMATS = {"process": Format(process.ProcessFacts.from_documents, process.answers_of, process.augment,
+                             process.annotate, process.NOTES, process.FORMATS, process.ADVICE)}
+
+
+def format_of(documents: list) -> Format:
+    """The format of `documents`: their dataset's (their ids name it: "process-g00-rules"), or FACTS."""
+    names = {d.id.split("-", 1)[0] for d in documents}
+    return FORMATS.get(names.pop(), FACTS) if len(names) == 1 else FACTS
 
 
 def write_augmentations(strategy: str, documents: list, items: list, cfg: AugmentConfig, out: Path,
@@ -29,17 +62,18 @@ def write_augmentations(strategy: str, documents: list, items: list, cfg: Augmen
     With `stop_on_failure`, a model whose first FORMAT_CHECK_SAMPLES samples hold no parsable
     statement stops early; the summary then has "format_failure" set.
     """
-    training = TrainingFacts.from_documents(documents)
-    answers = TestAnswers.from_items(items, training)
+    fmt = format_of(documents)
+    training = fmt.training(documents)
+    answers = fmt.answers(items, training)
     tally = Tally(answers)
     summary_extra = {}
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     model_made = not strategy.startswith("oracle")
     with open(out, "w") as f:
-        for batch in augment(strategy, documents, cfg, model, tokenizer, training):
+        for batch in fmt.augment(strategy, documents, cfg, model, tokenizer, training):
             for rec in batch.records:
-                rec = annotate(rec, training, answers)
+                rec = fmt.annotate(rec, training, answers)
                 tally.add(rec)
                 f.write(json.dumps(rec) + "\n")
             f.flush()
@@ -103,12 +137,12 @@ def run_augment(split: str, strategy: str, ckpt: Path, out: Path, seed: int = 0,
                    documents=len(dataset.train))
     report_path(out).write_text(json.dumps(summary, indent=2) + "\n")
     source = "the logic engine" if strategy.startswith("oracle") else f"checkpoint {ckpt}"
+    fmt = format_of(dataset.train)
     print(format_report(summary, f"augment {split} / {strategy} (n={n}, seed={seed}, {source}): "
-                                 f"{len(dataset.train)} training documents -> {out}"))
+                                 f"{len(dataset.train)} training documents -> {out}", fmt.notes))
     if summary.get("format_failure"):
-        fmt = "rewrite" if strategy == "local" else "inference"
         raise FormatError(
-            f"the checkpoint at {ckpt} cannot generate the {fmt} format: none of the "
+            f"the checkpoint at {ckpt} cannot generate the {fmt.names[strategy]} format: none of the "
             f"{summary['generated']} statements of its first {summary['samples']} samples parses "
-            f"(kept in {out}); use a checkpoint pretrained longer, with rewrite/inference documents")
+            f"(kept in {out}); {fmt.advice}")
     return summary

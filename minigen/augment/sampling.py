@@ -27,11 +27,14 @@ class Sample:
 
 
 def sample_texts(model, tokenizer, prompts: list[str], *, max_new_tokens: int, temperature: float,
-                 top_k: int | None, seed: int, batch_size: int = BATCH_SIZE) -> Iterator[list[Sample]]:
+                 top_k: int | None, seed: int, batch_size: int = BATCH_SIZE,
+                 stop_id: int | None = None) -> Iterator[list[Sample]]:
     """Yield the samples of each batch as soon as it is done (callers write them out as they go).
 
     Each prompt is one document: [BOS] + encode(prompt); prompts longer than the model's context
     minus `max_new_tokens` keep their last tokens (callers size prompts to fit; this is a guard).
+    A sample ends at `stop_id` (e.g. a line break) or at the end-of-document token, whichever comes
+    first (None: the end of the document only); the token it ends at is not in its text.
     """
     limit = model.cfg.seq_len - max_new_tokens
     assert limit > 1, "max_new_tokens leaves no room for a prompt"
@@ -40,13 +43,16 @@ def sample_texts(model, tokenizer, prompts: list[str], *, max_new_tokens: int, t
     # Similar lengths together: less padding. Stable sort, so the order is a function of the prompts.
     order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]))
     eos = tokenizer.eos_id
+    stop = eos if stop_id is None else stop_id
     for b, start in enumerate(range(0, len(order), batch_size)):
         chunk = order[start: start + batch_size]
         outs = generate(model, [encoded[i] for i in chunk], max_new_tokens, temperature=temperature,
-                        top_k=top_k, stop_id=eos, seed=seed * 1_000_003 + b)
+                        top_k=top_k, stop_id=stop, seed=seed * 1_000_003 + b)
         batch = []
         for i, out in zip(chunk, outs, strict=True):
-            ended = bool(out) and out[-1] == eos
+            if stop != eos and eos in out:
+                out = out[: out.index(eos) + 1]
+            ended = bool(out) and out[-1] in (eos, stop)
             batch.append(Sample(i, tokenizer.decode(out[:-1] if ended else out), ended))
         yield batch
 
