@@ -73,3 +73,25 @@ def test_corpus_documents_follow_the_roles_settings():
 def test_zero_weight_document_types_are_never_drawn():
     assert icl_roles_doc not in _Generator(CorpusConfig()).kinds
     assert _Generator(CorpusConfig(mixture={"roles": 1.0, "qa": 0.0})).kinds == [icl_roles_doc]
+
+
+def test_flip_share_replays_flip_documents_in_a_mix_stage():
+    """flip_share 1: every mix document is a flip one (every question reverses a fact, confusers reuse an
+    earlier object as a subject); about 30% of them at .3; mix documents never share a word."""
+    def kinds(share: float, n: int = 400) -> list[bool]:
+        rng = random.Random(1)
+        cfg = CorpusConfig(facts_min=3, facts_max=3, canonical_share=1.0, prefix_prob=0.0,
+                           roles=RolesDocs(mode="mix", same_share=1.0, flip_share=share,
+                                           replay_confusers=1.0))
+        out = []
+        for _ in range(n):
+            lines = icl_roles_doc(rng, WORDS, cfg).split("\n")
+            facts, questions = lines[:3], lines[3:]
+            shared = len({w for f in facts for w in (f.split(" are ")[0], f[:-1].split(" than ")[1])}) < 6
+            flipped = all(q not in facts for q in questions)  # same_share 1: a mix question restates
+            assert flipped == shared or not questions
+            out.append(flipped)
+        return out
+
+    assert all(kinds(1.0)) and not any(kinds(0.0))
+    assert 0.25 < sum(kinds(0.3)) / 400 < 0.35
