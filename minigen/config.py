@@ -256,6 +256,7 @@ PRESET_RECIPES = {
     "tiny-mixed": ("tiny", "mixed"),  # the default until 2026-11-27: 2,000 steps
     "tiny-roles": ("tiny", "roles5"),
     "tiny-icl": ("tiny", "roles2-syllogism"),  # docs/log/2026-11-27-tiny-icl-preset.md
+    "tiny-all": ("tiny", "roles2m-all-3k"),  # docs/log/2026-12-01-stage-robustness.md
     "mini": ("mini", "mixed"),
     "small": ("small", "mixed"),
     "medium": ("medium", "mixed"),
