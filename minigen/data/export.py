@@ -135,7 +135,7 @@ def export_lm_eval(name: str, out, *, seed: int = 0, lexicon_seed: int = 0, size
                         f"dataset.words")
     out = output_dir(out).resolve()  # lm-eval reads the data files by absolute path
     group = lm_eval_task_name(name, None if contexts is None else context_seed)
-    from minigen.eval.generation import MARGIN, is_generation
+    from minigen.data.datasets import GENERATION_MARGIN
 
     tasks = []
     for split in ds.splits():
@@ -145,11 +145,11 @@ def export_lm_eval(name: str, out, *, seed: int = 0, lexicon_seed: int = 0, size
                  "options": item.options, "answer": item.answer, "gold": item.accepted()}
                 for item in items]
         spec = _task_yaml(task, out / f"{task}.jsonl", split)
-        if is_generation(items[0]):
+        if items[0].generates():
             for row in rows:
                 row["target"] = row["options"][row["answer"]]
             spec = _generation_task_yaml(task, out / f"{task}.jsonl", split,
-                                         max(len(r["target"]) for r in rows) + MARGIN)
+                                         max(len(r["target"]) for r in rows) + GENERATION_MARGIN)
         atomic_write_text(out / f"{task}.jsonl", _jsonl(rows))
         atomic_write_text(out / f"{task}.yaml", yaml.safe_dump(spec, sort_keys=False))
         tasks.append(task)

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from minigen.data.datasets import GENERATION_MARGIN as MARGIN
 from minigen.inference import generate
-
-MARGIN = 8  # new tokens allowed beyond the answer's own length
 
 
 def _process(item, text: str) -> bool:
@@ -30,7 +29,7 @@ CHECKS: dict[str, Callable] = {"process": _process}  # meta["generate"] -> (item
 
 
 def is_generation(item) -> bool:
-    return bool(item.meta.get("generate"))
+    return item.generates()
 
 
 def max_new_tokens(tokenizer, item) -> int:

@@ -35,7 +35,9 @@ class TestItem:
     `minigen.eval.contexts`); meta["valid"]: per option, whether it
     follows from them (by the logic engine); meta["accepted"] (optional): the options counted as
     right, when several state the answer ("No glon are femp" = "No femp are glon"); plus the item's
-    logical forms.
+    logical forms. meta["generate"] (optional): the item is exact-match generation, its one option the
+    answer, its check named there (`minigen.eval.generation`): the model writes the answer, at most
+    the answer's tokens + GENERATION_MARGIN.
     """
 
     __test__ = False  # not a pytest test class
@@ -50,6 +52,13 @@ class TestItem:
     def accepted(self) -> list[int]:
         """Indices of the options scored as correct: the answer and any option equivalent to it."""
         return list(self.meta.get("accepted", [self.answer]))
+
+    def generates(self) -> bool:
+        """Whether the item is answered by generation (exact match), not by choosing an option."""
+        return bool(self.meta.get("generate"))
+
+
+GENERATION_MARGIN = 8  # new tokens a generation item allows beyond its answer's own length
 
 
 @dataclass
