@@ -179,6 +179,9 @@ RECIPES: dict[str, dict[str, Any]] = {
     "roles2m-all": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, _ALL_STAGE]},
     "roles2r-all": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _ALL_REPLAY]},
     "roles2mr-all": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, _ALL_REPLAY]},
+    # the Muon flip stage, roles2's role stage (role documents alone), then every type (a new stream)
+    "roles3m-all": {"data": _ROLES_CORPUS, "stages": [
+        _FLIP_MUON, _TWO_STAGES[1], dict(_ALL_STAGE, set={**_ALL_STAGE["set"], "data.seed": 12})]},
     # the Muon flip stage, then 2,500 steps of every type (12.3M tokens: a 30-minute CPU candidate)
     "roles2m-all-3k": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, dict(_ALL_STAGE, steps=2500)]},
     "roles5": {  # the copy-or-flip choice taught in five stages: 4,500 steps, no syllogisms
