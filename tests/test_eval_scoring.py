@@ -134,7 +134,7 @@ def _greedy_reference(model, tok, ids: list[int], item) -> str:
             nxt = int(model(torch.tensor([ids]))[0][0, -1].argmax())
         out.append(nxt)
         ids.append(nxt)
-        if tok.decode([nxt]) == "\n":
+        if tok.decode([nxt]) == "\n" or nxt == tok.eos_id:
             break
     return tok.decode([t for t in out if t != tok.eos_id]).split("\n")[0]
 

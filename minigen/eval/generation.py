@@ -4,7 +4,7 @@ dataset (`CHECKS`, named by meta["generate"]) decides whether the continuation i
 An item of this kind has the answer as its one option, so it is scored for log-likelihood as any item
 is; `fill_generations` then sets each score's `generated` text and `exact` verdict, and `exact` is
 what the item's accuracy counts. Greedy decoding (temperature 0) stops at the first line break or
-after `max_new_tokens(...)` tokens, so the answer's own length plus a margin.
+or end of document, or after `max_new_tokens(...)` tokens, so the answer's own length plus a margin.
 """
 
 from __future__ import annotations
@@ -48,7 +48,9 @@ def fill_generations(model, tokenizer, prompts: list[list[int]], items: list, sc
         outs = generate(model, [prompts[k] for k in chunk], limit, temperature=0.0, stop_id=stop)
         for k, out in zip(chunk, outs, strict=True):
             ids = out[: max_new_tokens(tokenizer, items[k])]
-            text = tokenizer.decode([t for t in ids if t != tokenizer.eos_id]).split("\n")[0]
+            if tokenizer.eos_id in ids:  # a document's end (what finetuning sequences end with) ends it too
+                ids = ids[: ids.index(tokenizer.eos_id)]
+            text = tokenizer.decode(ids).split("\n")[0]
             check = CHECKS[items[k].meta["generate"]]
             scores[k].generated = text
             scores[k].exact = bool(check(items[k], text))
