@@ -33,8 +33,9 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
     "interleaved": ("roles-all", []),
     "heads8": ("roles2-all", ["model.n_head=8"]),  # same width and depth: more, narrower heads
     "deep8": ("roles2-all", ["model.n_layer=8", "model.d_model=96", "model.n_head=4"]),  # ~equal FLOPs
-    # the robustness candidates (each a recipe of its own: a stage sets what they change)
-    **{r: (r, []) for r in ("roles2-allp", "roles2m-all", "roles2r-all", "roles2mr-all", "roles2m-all-3k",
+    # the robustness candidates (each a recipe of its own: a stage sets what they change), and the
+    # default's own recipe (roles2: comparisons only) as their baseline
+    **{r: (r, []) for r in ("roles2", "roles2-allp", "roles2m-all", "roles2r-all", "roles2mr-all", "roles2m-all-3k",
                             "roles3m-all")},
 }
 # name -> {probe: at least}; all must hold at the same probe.
