@@ -35,8 +35,8 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
     "deep8": ("roles2-all", ["model.n_layer=8", "model.d_model=96", "model.n_head=4"]),  # ~equal FLOPs
     # the robustness candidates (each a recipe of its own: a stage sets what they change), and the
     # default's own recipe (roles2: comparisons only) as their baseline
-    **{r: (r, []) for r in ("roles2", "roles2-allp", "roles2m-all", "roles2r-all", "roles2mr-all", "roles2m-all-3k",
-                            "roles3m-all")},
+    **{r: (r, []) for r in ("roles2", "roles2-allp", "roles2m-all", "roles2r-all", "roles2mr-all",
+                            "roles2m-all-3k", "roles3m-all")},
 }
 # name -> {probe: at least}; all must hold at the same probe.
 TARGETS: dict[str, dict[str, float]] = {

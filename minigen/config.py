@@ -221,7 +221,7 @@ SHAPES: dict[str, dict[str, Any]] = {
         "model": dict(n_layer=4, d_model=128, n_head=4, seq_len=256),
         "train": _TINY_TRAIN,
     },
-    "mini": {  # ~3M params, the second CPU rung: tiny's data budget, 3x the parameters (~25 min on CPU)
+    "mini": {  # ~3M params, the second CPU rung: tiny's recipe and data budget, 3x the parameters
         "model": dict(n_layer=6, d_model=192, n_head=6, seq_len=256),
         "train": dict(_TINY_TRAIN, lr=8e-4, min_lr=8e-5, steps=2000),
     },
@@ -260,7 +260,7 @@ PRESET_RECIPES = {
     "tiny-roles": ("tiny", "roles5"),
     "tiny-icl": ("tiny", "roles2-syllogism"),  # docs/log/2026-11-27-tiny-icl-preset.md
     "tiny-all": ("tiny", "roles2m-all-3k"),  # docs/log/2026-12-01-stage-robustness.md
-    "mini": ("mini", "mixed"),
+    "mini": ("mini", "roles2"),  # tiny's recipe: a CPU scaling sweep (tiny, mini) varies size only
     "small": ("small", "mixed"),
     "medium": ("medium", "mixed"),
     "large": ("large", "mixed"),
