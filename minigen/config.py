@@ -182,6 +182,10 @@ RECIPES: dict[str, dict[str, Any]] = {
     # the Muon flip stage, roles2's role stage (role documents alone), then every type (a new stream)
     "roles3m-all": {"data": _ROLES_CORPUS, "stages": [
         _FLIP_MUON, _TWO_STAGES[1], dict(_ALL_STAGE, set={**_ALL_STAGE["set"], "data.seed": 12})]},
+    # the Muon flip stage, then roles2's role stage at a third of the learning rate (a fresh optimizer at
+    # full rate wipes the flip within 250 steps: docs/log/2026-12-01-stage-robustness.md)
+    "roles2m-lo": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, dict(
+        _TWO_STAGES[1], set={**_TWO_STAGES[1]["set"], "train.lr": 3e-4, "train.min_lr": 3e-5})]},
     # the Muon flip stage, then 2,500 steps of every type (12.3M tokens: a 30-minute CPU candidate)
     "roles2m-all-3k": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, dict(_ALL_STAGE, steps=2500)]},
     "roles5": {  # the copy-or-flip choice taught in five stages: 4,500 steps, no syllogisms
