@@ -136,9 +136,15 @@ def evaluate_dataset(name, model, tokenizer, cfg, conditions: dict, seeds, optio
     result = {"n_train_docs": len(dataset.train), "n_items": len(items), "words": dataset.words,
               "conditions": {}}
     if counts is not None:
-        result["coverage"] = coverage(tokenizer, items, counts, dataset.train)
-        print(f"  {name}: vocabulary coverage {result['coverage']['share']:.3f} of "
-              f"{result['coverage']['tokens']} prompt and option tokens", flush=True)
+        result["coverage"] = cov = coverage(tokenizer, items, counts, dataset.train)
+        print(f"  {name}: vocabulary coverage {cov['share']:.3f} of {cov['tokens']} prompt and option "
+              f"tokens", flush=True)
+        if cov["share"] < 1.0 and options.eval.uncovered == "skip":
+            result["not_scored"] = (f"vocabulary coverage {cov['share']:.2f} ({len(cov['unseen'])} prompt "
+                                    f"and option tokens never in pretraining): every row would be n/i")
+            print(f"  {name}: not scored, {result['not_scored']} (--set eval.uncovered=score scores it)",
+                  flush=True)
+            conditions = {}
     sweep, swept = None, {}
     if any(finetunes(c) for c in conditions):
         sweep, swept = sweep_ft_lr(setup, items, splits)

@@ -138,6 +138,7 @@ def run_pretrain(preset: str = "tiny", out: Path | None = None, steps: int | Non
                  resume: bool = False, overrides: list[str] | None = None,
                  wandb_mode: str = "offline", recipe: str | None = None) -> Path:
     from minigen.data.tokenizer import Tokenizer
+    from minigen.eval.coverage import corpus_token_counts, write_counts
     from minigen.model import Transformer
     from minigen.probe import Probe
 
@@ -188,7 +189,12 @@ def run_pretrain(preset: str = "tiny", out: Path | None = None, steps: int | Non
     main = rank == 0
     logger = make_logger(wandb_mode, out, cfg.to_dict(), name=out.name, enabled=main)
     # A sharded model's forward is a collective: every process runs the probe, rank 0 reports it.
-    probe = Probe(cfg, tokenizer, device) if main or sharded else None
+    # The stream's token counts (what compare's vocabulary coverage reads), kept before the first step:
+    # the probe leaves out the datasets they do not cover.
+    counts = corpus_token_counts(cfg, tokenizer) if main or sharded else None
+    if main:
+        write_counts(out, counts)
+    probe = Probe(cfg, tokenizer, device, counts) if main or sharded else None
     progress = ConsoleProgress(cfg.train.steps, start, enabled=main)
     if main:
         progress.note(f"minigen pretrain: {preset}, {model.num_params() / 1e6:.2f}M params, "
@@ -200,6 +206,9 @@ def run_pretrain(preset: str = "tiny", out: Path | None = None, steps: int | Non
             progress.note("probe baselines (chance/strongest heuristic): " + ", ".join(
                 f"{k} {b['chance']:.2f}/{max(v for h, v in b.items() if h != 'chance'):.2f}"
                 if len(b) > 1 else f"{k} {b['chance']:.2f}" for k, b in probe.baselines.items()))
+        if probe.uncovered:
+            progress.note("probe: not run, their vocabulary not in this recipe's stream (coverage): " +
+                          ", ".join(f"{k} {v:.2f}" for k, v in probe.uncovered.items()))
         left_out = {k: n for k, n in probe.skipped.items() if n}
         if left_out:
             parts = ", ".join(f"{n} {k} items" for k, n in left_out.items())
@@ -270,9 +279,6 @@ def run_pretrain(preset: str = "tiny", out: Path | None = None, steps: int | Non
         logger.finish()
     if main:
         progress.note(f"done: {cfg.train.steps} steps in {time.perf_counter() - t0:.0f} s; run dir {out}")
-        from minigen.eval.coverage import corpus_token_counts, write_counts
-
-        write_counts(out, corpus_token_counts(cfg, tokenizer))  # what compare's vocabulary coverage reads
     if dist.is_initialized():
         dist.destroy_process_group()
     return out

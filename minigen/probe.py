@@ -143,12 +143,12 @@ class GenerationProbe:
     the guard beside each: local rewrites that only copy a training sentence (`copied`), global
     inferences that are valid and not already stated (`new_valid`)."""
 
-    def __init__(self, datasets: dict, lexicon_seed: int):
+    def __init__(self, datasets: dict, lexicon_seed: int, sources=GENERATION_SOURCES):
         from minigen.augment.facts import TestAnswers, TrainingFacts
         from minigen.eval.conditions import split_sentences
 
         self.sources = []
-        for name in GENERATION_SOURCES:
+        for name in sources:
             ds = datasets[name]
             local, n = [], 0
             for doc in ds.train:
@@ -186,8 +186,14 @@ class GenerationProbe:
 
 
 class Probe:
-    def __init__(self, cfg: RunConfig, tokenizer, device: torch.device):
+    """Every probe of `PROBES` whose dataset the run's stream covers. With `counts` (the stream's token
+    counts, `minigen.eval.coverage`), a dataset whose probe items hold a token the stream never shows
+    is not probed (`uncovered`: its coverage), as `compare` leaves such a dataset unscored: its number
+    could not mean anything, and on a CPU its probes took most of the probing time."""
+
+    def __init__(self, cfg: RunConfig, tokenizer, device: torch.device, counts: dict | None = None):
         from minigen.data.corpus import packed_rows
+        from minigen.eval.coverage import coverage
         from minigen.eval.options import CompareOptions
 
         self.device, self.tokenizer = device, tokenizer
@@ -197,12 +203,22 @@ class Probe:
         self.heldout = targets_within_documents(torch.as_tensor(tokens, dtype=torch.long).to(device),
                                                 torch.as_tensor(segs, dtype=torch.long).to(device))
         datasets = {name: probe_dataset(name, cfg) for name in PROBE_DATASETS}
-        self.sets = {name: probe_set(name, cfg, tokenizer, datasets[name]) for name in PROBE_DATASETS}
-        self.generation = GenerationProbe(datasets, cfg.data.lexicon_seed)
-        self.items = {key: self.sets[name].items[key] for key, (name, _) in PROBES.items()}
-        self.skipped = {key: self.sets[name].skipped[key] for key, (name, _) in PROBES.items()}
-        self.baselines = {key: self.sets[name].baselines[key] for key, (name, _) in PROBES.items()
-                          if key in self.sets[name].baselines}
+        self.uncovered: dict[str, float] = {}  # dataset -> its probe items' coverage, when below 1
+        if counts is not None:
+            for name, ds in datasets.items():
+                asked = [t for t in ds.test if any(d == name and t.split == s for d, s in PROBES.values())]
+                share = coverage(tokenizer, asked, counts)["share"]
+                if share < 1.0:
+                    self.uncovered[name] = share
+        covered = {name: ds for name, ds in datasets.items() if name not in self.uncovered}
+        self.sets = {name: probe_set(name, cfg, tokenizer, ds) for name, ds in covered.items()}
+        sources = [name for name in GENERATION_SOURCES if name in covered]
+        self.generation = GenerationProbe(covered, cfg.data.lexicon_seed, sources) if sources else None
+        keys = [key for key, (name, _) in PROBES.items() if name in covered]
+        self.items = {key: self.sets[PROBES[key][0]].items[key] for key in keys}
+        self.skipped = {key: self.sets[PROBES[key][0]].skipped[key] for key in keys}
+        self.baselines = {key: self.sets[PROBES[key][0]].baselines[key] for key in keys
+                          if key in self.sets[PROBES[key][0]].baselines}
 
     @torch.no_grad()
     def run(self, model) -> dict[str, float]:
@@ -218,10 +234,10 @@ class Probe:
                 continue
             scored = score_items_in_contexts(model, self.tokenizer, ps.contexts, batch_size=self.batch_size)
             correct.update(((name, s.item_id), s.correct()) for group in scored for s in group)
-        for key, (name, _) in PROBES.items():
-            if self.items[key]:
-                out[f"probe_{key}"] = sum(correct[name, t.id] for t in self.items[key]) / len(self.items[key])
-        if model.cfg.seq_len >= GENERATION_MIN_SEQ_LEN:
+        for key, items in self.items.items():
+            if items:
+                out[f"probe_{key}"] = sum(correct[PROBES[key][0], t.id] for t in items) / len(items)
+        if self.generation is not None and model.cfg.seq_len >= GENERATION_MIN_SEQ_LEN:
             out.update(self.generation.run(model, self.tokenizer))
         model.train(was_training)
         return out

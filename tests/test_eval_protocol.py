@@ -16,7 +16,8 @@ from minigen.errors import UserError
 from minigen.eval.heuristics import HEURISTICS, common_words, credit, credits
 from minigen.eval.protocol import item_clusters, mark_interpretable
 
-FAST = ["dataset.size=6", "ft.steps=4", "ft.batch_size=4", "ft.lr_sweep="]
+# eval.uncovered=score: the test run's stream (tiny's recipe) never shows syllogism's vocabulary
+FAST = ["dataset.size=6", "ft.steps=4", "ft.batch_size=4", "ft.lr_sweep=", "eval.uncovered=score"]
 BY_NAME = {h.name: h for h in HEURISTICS}
 
 
@@ -161,6 +162,36 @@ def test_the_probe_is_compares_icl_on_dev_words(run_dir, tmp_path):
     assert b["process"]["chance"] == 0.25
 
 
+def test_the_probe_leaves_out_a_dataset_whose_vocabulary_the_stream_does_not_cover(run_dir):
+    """With the stream's token counts, a dataset with one probe token the stream never shows is not
+    probed (no contexts, no probe_* value, no baselines, no generation source), and the others are
+    probed as without counts."""
+    import torch
+
+    from minigen.checkpoint import load_run
+    from minigen.eval.coverage import item_tokens
+    from minigen.probe import PROBES, Probe, probe_dataset
+
+    model, tok, cfg = load_run(run_dir)
+    cfg.train.probe_items = 4
+    asked = {name: [t for t in probe_dataset(name, cfg).test if (name, t.split) in PROBES.values()]
+             for name in {d for d, _ in PROBES.values()}}
+    own = item_tokens(tok, asked["syllogism"]) - set().union(
+        *(item_tokens(tok, items) for name, items in asked.items() if name != "syllogism"))
+    assert own, "the syllogism probe needs a token no other probe has"
+    counts = {"counts": [1] * tok.vocab_size, "rows_sampled": 1}
+    counts["counts"][min(own)] = 0
+    probe = Probe(cfg, tok, torch.device("cpu"), counts)
+    assert set(probe.uncovered) == {"syllogism"} and probe.uncovered["syllogism"] < 1.0
+    assert "syllogism" not in probe.sets and not any(k.startswith("syllogism") for k in probe.items)
+    assert not any(k.startswith("syllogism") for k in probe.baselines)
+    assert len(probe.generation.sources) == 1  # reversal's documents only
+    got = probe.run(model)
+    assert "probe_syllogism" not in got and "probe_reversal" in got and "probe_gen_local_valid" in got
+    full = Probe(cfg, tok, torch.device("cpu"), {"counts": [1] * tok.vocab_size, "rows_sampled": 1})
+    assert full.uncovered == {} and set(full.items) == set(PROBES)
+
+
 def test_coverage_is_measured_kept_in_the_run_and_marks_rows_not_interpretable(run_dir, tmp_path):
     results = run_compare("syllogism", run_dir, "base", seeds=1, out=tmp_path / "a", overrides=FAST,
                           wandb_mode="disabled")
@@ -172,6 +203,28 @@ def test_coverage_is_measured_kept_in_the_run_and_marks_rows_not_interpretable(r
     assert cov["share"] < 1.0 and "Question" in cov["unseen"]
     for row in ds["conditions"]["base"]["splits"].values():
         assert row["interpretable"] is False and "coverage" in row["reason"]
+
+
+def test_a_dataset_the_pretraining_never_covered_is_not_scored_by_default(run_dir, tmp_path, capsys):
+    """eval.uncovered=skip (the default): no condition runs on a dataset with coverage below 1 (every
+    row would be n/i); results, table and figure say why, and its training-document heuristics stay."""
+    from minigen.compare import format_table
+    from minigen.eval.options import CompareOptions
+    from minigen.eval.options import apply_overrides as compare_overrides
+
+    out = tmp_path / "skip"
+    fast = [o for o in FAST if not o.startswith("eval.uncovered")]
+    results = run_compare("syllogism", run_dir, "base,icl,ft", seeds=2, out=out, overrides=fast,
+                          wandb_mode="disabled")
+    ds = json.loads((out / "results.json").read_text())["datasets"]["syllogism"]
+    assert ds["conditions"] == {} and "coverage" in ds["not_scored"] and ds["coverage"]["share"] < 1.0
+    assert "atmosphere" in ds["heuristics"]
+    assert (out / "scores.jsonl").read_text() == "" and (out / "compare.png").is_file()
+    printed = capsys.readouterr().out
+    assert "no condition scored" in printed and "eval.uncovered=score" in printed
+    assert format_table(results) in printed
+    with pytest.raises(UserError, match="eval.uncovered"):
+        compare_overrides(CompareOptions(), ["eval.uncovered=maybe"])
 
 
 def test_a_coverage_file_of_another_run_is_refused_in_one_line(run_dir, tmp_path, capsys):
@@ -284,7 +337,7 @@ def test_lr_sweep_chooses_on_trained_facts_and_records_it(run_dir, tmp_path):
 
 def test_format_control_finetunes_on_the_test_strings_and_can_reach_them(run_dir, tmp_path):
     over = ["dataset.size=3", "ft.steps=150", "ft.batch_size=8", "ft.lr=1e-2", "ft.lr_sweep=",
-            "eval.same_direction=false"]
+            "eval.same_direction=false", "eval.uncovered=score"]
     results = run_compare("syllogism", run_dir, "ft-format", seeds=3, out=tmp_path / "f", overrides=over,
                           wandb_mode="disabled")
     res = results["datasets"]["syllogism"]["conditions"]["ft-format"]

@@ -5,8 +5,8 @@ a row scored on such tokens says nothing about in-context learning or finetuning
 trained on is its recorded stream (rows 0 .. steps x batch_size - 1 of each stage's data config);
 `corpus_token_counts` counts the tokens of `SAMPLE_ROWS` rows spread evenly over it (a sample, so
 a token it reports unseen is at most rare in the stream; a token it reports seen was trained on).
-The counts are kept in the run directory (`token_counts.json`, written by `minigen pretrain` at the
-end, or by `minigen compare` the first time it reads a run without it), with the sha256 of the
+The counts are kept in the run directory (`token_counts.json`, written by `minigen pretrain` before
+its first step, or by `minigen compare` the first time it reads a run without it), with the sha256 of the
 tokenizer and of the data recipe they were counted for; a file that does not match is refused.
 
 A dataset's coverage is the share of the distinct tokens of its test prompts and options (tokenized

@@ -119,11 +119,17 @@ class EvalOptions:
     # Processes that finetune the `ft` seeds side by side on a CPU (each with `threads` threads);
     # 0: one per seed, up to two per core. The scores are those of one process.
     workers: int = 0
+    # A dataset whose prompts or options hold a token the checkpoint's pretraining never showed (coverage
+    # below 1: every row would be n/i): "skip" runs none of its conditions and says so (its heuristic
+    # rows and coverage are still written); "score" runs them anyway, each row marked n/i.
+    uncovered: str = "skip"
 
     def __post_init__(self) -> None:
         if self.workers < 0 or self.threads < 0:
             raise UserError(f"need eval.workers >= 0 and eval.threads >= 0 (0: automatic); "
                             f"got {self.workers}, {self.threads}")
+        if self.uncovered not in ("skip", "score"):
+            raise UserError(f"eval.uncovered={self.uncovered!r} is unknown; use skip or score")
 
 
 @dataclass

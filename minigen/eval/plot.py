@@ -66,6 +66,9 @@ def plot_comparison(results: dict, path: Path) -> Path:
         ax.set_xlim(-0.6, len(splits) - 0.4)
         ax.set_ylim(0, 1.02)
         ax.set_title(name.replace("_", " "))
+        if ds.get("not_scored"):
+            ax.text(0.5, 0.5, "not scored:\nvocabulary not in\npretraining", transform=ax.transAxes,
+                    ha="center", va="center", fontsize=8, color="0.35")
         ax.spines[["top", "right"]].set_visible(False)
     axes[0].set_ylabel("accuracy")
     fig.legend(list(handles.values()), list(handles), loc="center right", frameon=False,

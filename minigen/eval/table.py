@@ -50,6 +50,8 @@ def protocol_notes(ds: dict) -> list[str]:
         notes.append(f"  coverage: {cov['share']:.3f} of {cov['tokens']} prompt and option tokens occur in "
                      f"pretraining ({cov['rows_sampled']} rows sampled)" +
                      (f"; never seen: {shown}: every row is n/i" if cov["unseen"] else ""))
+    if ds.get("not_scored"):
+        notes.append(f"  no condition scored: {ds['not_scored']}; `--set eval.uncovered=score` scores them")
     strongest = ds.get("strongest_heuristic", {})
     if strongest:
         notes.append("  strongest heuristic: " + ", ".join(
