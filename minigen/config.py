@@ -186,6 +186,11 @@ RECIPES: dict[str, dict[str, Any]] = {
     # full rate wipes the flip within 250 steps: docs/log/2026-12-01-stage-robustness.md)
     "roles2m-lo": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, dict(
         _TWO_STAGES[1], set={**_TWO_STAGES[1]["set"], "train.lr": 3e-4, "train.min_lr": 3e-5})]},
+    # the Muon flip stage, both directions with every fact "more" (the answer is the word's role alone,
+    # roles5's second stage), then roles2's role stage: 1,500 steps, as roles2
+    "roles3m-more": {"data": _ROLES_CORPUS, "stages": [
+        _FLIP_MUON, dict(steps=500, set={**_LATER, "data.roles.more_share": 1.0}),
+        dict(_TWO_STAGES[1], steps=500, set={**_TWO_STAGES[1]["set"], "data.seed": 12})]},
     # the Muon flip stage, then 2,500 steps of every type (12.3M tokens: a 30-minute CPU candidate)
     "roles2m-all-3k": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, dict(_ALL_STAGE, steps=2500)]},
     "roles5": {  # the copy-or-flip choice taught in five stages: 4,500 steps, no syllogisms
