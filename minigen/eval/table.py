@@ -49,7 +49,8 @@ def protocol_notes(ds: dict) -> list[str]:
         shown = ", ".join(repr(t) for t in cov["unseen"][:8]) + (" ..." if len(cov["unseen"]) > 8 else "")
         notes.append(f"  coverage: {cov['share']:.3f} of {cov['tokens']} prompt and option tokens occur in "
                      f"pretraining ({cov['rows_sampled']} rows sampled)" +
-                     (f"; never seen: {shown}: every row is n/i" if cov["unseen"] else ""))
+                     (f"; never seen: {shown}" + ("" if ds.get("not_scored") else ": every row is n/i")
+                      if cov["unseen"] else ""))
     if ds.get("not_scored"):
         notes.append(f"  no condition scored: {ds['not_scored']}; `--set eval.uncovered=score` scores them")
     strongest = ds.get("strongest_heuristic", {})
