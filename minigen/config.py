@@ -191,9 +191,6 @@ RECIPES: dict[str, dict[str, Any]] = {
     "roles3m-more": {"data": _ROLES_CORPUS, "stages": [
         _FLIP_MUON, dict(steps=500, set={**_LATER, "data.roles.more_share": 1.0}),
         dict(_TWO_STAGES[1], steps=500, set={**_TWO_STAGES[1]["set"], "data.seed": 12})]},
-    # a diagnosis, not a candidate: the Muon flip stage, then both directions in the canonical template
-    # with each fact stated once (no templates, prefixes or repeats): the copy-or-flip choice alone
-    "roles2m-plain": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, dict(steps=1000, set=_LATER)]},
     # the Muon flip stage, then 2,500 steps of every type (12.3M tokens: a 30-minute CPU candidate)
     "roles2m-all-3k": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, dict(_ALL_STAGE, steps=2500)]},
     "roles5": {  # the copy-or-flip choice taught in five stages: 4,500 steps, no syllogisms
