@@ -189,7 +189,7 @@ class Probe:
     """Every probe of `PROBES` whose dataset the run's stream covers. With `counts` (the stream's token
     counts, `minigen.eval.coverage`), a dataset whose probe items hold a token the stream never shows
     is not probed (`uncovered`: its coverage), as `compare` leaves such a dataset unscored: its number
-    could not mean anything, and on a CPU its probes took most of the probing time."""
+    could not mean anything."""
 
     def __init__(self, cfg: RunConfig, tokenizer, device: torch.device, counts: dict | None = None):
         from minigen.data.corpus import packed_rows
