@@ -191,6 +191,9 @@ RECIPES: dict[str, dict[str, Any]] = {
     "roles3m-more": {"data": _ROLES_CORPUS, "stages": [
         _FLIP_MUON, dict(steps=500, set={**_LATER, "data.roles.more_share": 1.0}),
         dict(_TWO_STAGES[1], steps=500, set={**_TWO_STAGES[1]["set"], "data.seed": 12})]},
+    # the Muon flip stage, then 1,500 steps of roles2's role stage (2,000 in all: over 10 minutes), in
+    # case the role needs a longer second stage than roles2's 1,000 steps
+    "roles2m-long": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, dict(_TWO_STAGES[1], steps=1500)]},
     # the Muon flip stage, then 2,500 steps of every type (12.3M tokens: a 30-minute CPU candidate)
     "roles2m-all-3k": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, dict(_ALL_STAGE, steps=2500)]},
     "roles5": {  # the copy-or-flip choice taught in five stages: 4,500 steps, no syllogisms
