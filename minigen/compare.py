@@ -125,7 +125,7 @@ def evaluate_dataset(name, model, tokenizer, cfg, conditions: dict, seeds, optio
     of in-context conditions go to `contexts_file` (icl_contexts.jsonl: what `minigen data export
     --format lm-eval --icl-contexts` reads)."""
     from minigen.eval.contexts import context_text
-    from minigen.eval.coverage import coverage
+    from minigen.eval.coverage import coverage, covers
 
     dataset = load_eval_dataset(name, cfg, options)
     items = evaluation_items(dataset, options.eval.same_direction)
@@ -139,7 +139,7 @@ def evaluate_dataset(name, model, tokenizer, cfg, conditions: dict, seeds, optio
         result["coverage"] = cov = coverage(tokenizer, items, counts, dataset.train)
         print(f"  {name}: vocabulary coverage {cov['share']:.3f} of {cov['tokens']} prompt and option "
               f"tokens", flush=True)
-        if cov["share"] < 1.0 and options.eval.uncovered == "skip":
+        if not covers(cov) and options.eval.uncovered == "skip":
             result["not_scored"] = (f"vocabulary coverage {cov['share']:.2f} ({len(cov['unseen'])} prompt "
                                     f"and option tokens never in pretraining): every row would be n/i")
             print(f"  {name}: not scored, {result['not_scored']} (--set eval.uncovered=score scores it)",

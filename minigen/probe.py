@@ -193,7 +193,7 @@ class Probe:
 
     def __init__(self, cfg: RunConfig, tokenizer, device: torch.device, counts: dict | None = None):
         from minigen.data.corpus import packed_rows
-        from minigen.eval.coverage import coverage
+        from minigen.eval.coverage import coverage, covers
         from minigen.eval.options import CompareOptions
 
         self.device, self.tokenizer = device, tokenizer
@@ -207,9 +207,9 @@ class Probe:
         if counts is not None:
             for name, ds in datasets.items():
                 asked = [t for t in ds.test if any(d == name and t.split == s for d, s in PROBES.values())]
-                share = coverage(tokenizer, asked, counts)["share"]
-                if share < 1.0:
-                    self.uncovered[name] = share
+                cov = coverage(tokenizer, asked, counts)
+                if not covers(cov):
+                    self.uncovered[name] = cov["share"]
         covered = {name: ds for name, ds in datasets.items() if name not in self.uncovered}
         self.sets = {name: probe_set(name, cfg, tokenizer, ds) for name, ds in covered.items()}
         sources = [name for name in GENERATION_SOURCES if name in covered]

@@ -105,6 +105,11 @@ def item_tokens(tokenizer, items) -> set[int]:
     return out
 
 
+def covers(cov: dict) -> bool:
+    """Whether a `coverage` result lets a row mean anything: every prompt and option token was seen."""
+    return cov["share"] >= 1.0
+
+
 def coverage(tokenizer, items, counts: dict, documents=()) -> dict:
     """Share of the items' prompt and option tokens seen in pretraining (and of the documents' tokens)."""
     seen = np.asarray(counts["counts"]) > 0

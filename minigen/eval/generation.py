@@ -3,8 +3,8 @@ dataset (`CHECKS`, named by meta["generate"]) decides whether the continuation i
 
 An item of this kind has the answer as its one option, so it is scored for log-likelihood as any item
 is; `fill_generations` then sets each score's `generated` text and `exact` verdict, and `exact` is
-what the item's accuracy counts. Greedy decoding (temperature 0) stops at the first line break or
-or end of document, or after `max_new_tokens(...)` tokens, so the answer's own length plus a margin.
+what the item's accuracy counts. Greedy decoding (temperature 0) stops at the first line break,
+at the end of document, or after `max_new_tokens(...)` tokens, so the answer's own length plus a margin.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ heuristic rows on the same items and contexts (`heuristic_rows`), and which rows
 
 from __future__ import annotations
 
+from minigen.eval.coverage import covers
 from minigen.eval.scoring import NORMS
 from minigen.eval.stats import accuracy_interval
 
@@ -123,7 +124,7 @@ def mark_interpretable(result: dict) -> None:
         in_context = "contexts" in infos[0]
         for split, row in res["splits"].items():
             reason = None
-            if cov is not None and cov["share"] < 1.0:
+            if cov is not None and not covers(cov):
                 reason = (f"vocabulary coverage {cov['share']:.2f}: {len(cov['unseen'])} of the prompt and "
                           f"option tokens never occur in pretraining")
             elif any("balanced_items_n" in i for i in infos):
