@@ -194,6 +194,11 @@ RECIPES: dict[str, dict[str, Any]] = {
     # the Muon flip stage, then 1,500 steps of roles2's role stage (2,000 in all: over 10 minutes), in
     # case the role needs a longer second stage than roles2's 1,000 steps
     "roles2m-long": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, dict(_TWO_STAGES[1], steps=1500)]},
+    # the Muon flip stage, then roles2's role stage with a quarter of its questions restating their fact
+    # (half in roles2): copying every answer, the one-rule state every second stage so far fell into, then
+    # scores a quarter of the questions, so only the word's role can win the rest
+    "roles2m-skew": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, dict(
+        _TWO_STAGES[1], set={**_TWO_STAGES[1]["set"], "data.roles.same_share": 0.25})]},
     # the Muon flip stage, then 2,500 steps of every type (12.3M tokens: a 30-minute CPU candidate)
     "roles2m-all-3k": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, dict(_ALL_STAGE, steps=2500)]},
     "roles5": {  # the copy-or-flip choice taught in five stages: 4,500 steps, no syllogisms
