@@ -199,6 +199,11 @@ RECIPES: dict[str, dict[str, Any]] = {
     # scores a quarter of the questions, so only the word's role can win the rest
     "roles2m-skew": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, dict(
         _TWO_STAGES[1], set={**_TWO_STAGES[1]["set"], "data.roles.same_share": 0.25})]},
+    # the Muon flip stage, then roles2's role stage with every fact stated once: a restated fact's later
+    # lines teach copying (three times as many lines as the questions), and every second stage with
+    # them fell into copying, roles2m-skew's three reversed questions in four included
+    "roles2m-once": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, dict(
+        _TWO_STAGES[1], set={**_LATER, **_TEMPLATES})]},
     # the Muon flip stage, then 2,500 steps of every type (12.3M tokens: a 30-minute CPU candidate)
     "roles2m-all-3k": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, dict(_ALL_STAGE, steps=2500)]},
     "roles5": {  # the copy-or-flip choice taught in five stages: 4,500 steps, no syllogisms

@@ -10,7 +10,9 @@ context: the subject X (which fact is asked is random: ~log n nats at best), the
 2-way choice), the adjective (look X up, copy its dimension: 32-way) and the object Y (look X up,
 copy the other word). A model that does not use its context sits at the unigram loss on the last
 three; the probe only sees the comparative, so these losses show which part of the circuit is
-missing. Nothing here trains; on the tiny preset it takes seconds.
+missing. Then the copy-or-flip question (same direction and reversed) after canonical facts, by the
+number of facts in context and of statements of the asked fact: a model that reads the word's role
+answers both after one statement. Nothing here trains; on the tiny preset it takes seconds.
 """
 
 from __future__ import annotations
@@ -104,13 +106,16 @@ def role_losses(model, tokenizer, data_cfg, n_docs: int = 200, pool: str = "eval
 
 
 @torch.no_grad()
-def copy_or_flip(model, tokenizer, data_cfg, n_docs: int = 200, pool: str = "eval", seed: int = 0) -> dict:
+def copy_or_flip(model, tokenizer, data_cfg, n_docs: int = 200, pool: str = "eval", seed: int = 0,
+                 facts: int | None = None, restated: int = 1) -> dict:
     """2-way accuracy on a question after canonical comparison facts, asked about one of them in its own
     direction ("same": copy the comparative) or reversed ("reversed": flip it); the same documents and
     facts for both, scored by whole-line log-likelihood as the probe does. A model that always copies
     or always flips scores 1 on one and 0 on the other; only one that reads the word's role in the fact
-    gets both."""
-    from minigen.data.doctypes.common import canonical
+    gets both. `facts`: that many facts in every context (None: facts_min..facts_max of `data_cfg`);
+    `restated`: the asked fact's line stands that many times (the others once), as a reversal fact's
+    articles restate it in the probe's contexts."""
+    from minigen.data.doctypes.common import canonical, random_compare
     from minigen.data.logic import reverse
 
     words = _pool_words(data_cfg, pool)
@@ -118,12 +123,24 @@ def copy_or_flip(model, tokenizer, data_cfg, n_docs: int = 200, pool: str = "eva
     right = {"same": 0, "reversed": 0}
     model.eval()
     for _ in range(n_docs):
-        facts = _random_facts(rng, words, data_cfg)
-        context = "\n".join(canonical(f) for f in facts) + "\n"
-        fact = rng.choice(facts)
+        if facts is None:
+            doc_facts = _random_facts(rng, words, data_cfg)
+        else:
+            pool_words = rng.sample(words, 2 * facts)
+            doc_facts = [random_compare(rng, pool_words[2 * i], pool_words[2 * i + 1]) for i in range(facts)]
+        fact = rng.choice(doc_facts)
+        lines = [canonical(f) for f in doc_facts for _ in range(restated if f is fact else 1)]
+        if restated > 1:
+            rng.shuffle(lines)
+        context = "\n".join(lines) + "\n"
         for kind, q in (("same", fact), ("reversed", reverse(fact))):
             right[kind] += int(prefers_comparative(model, tokenizer, context, q))
     return {kind: r / n_docs for kind, r in right.items()}
+
+
+# (facts in context, statements of the asked fact): does the reversal need the fact restated, as the
+# probe's contexts restate it (a reversal fact's 10 articles), or does it follow from one statement?
+RESTATEMENT_GRID = ((1, 1), (1, 3), (1, 10), (3, 1), (3, 3), (5, 10))
 
 
 @torch.no_grad()
@@ -162,6 +179,11 @@ def main(argv: list[str] | None = None) -> None:
     acc = copy_or_flip(model, tokenizer, cfg.data, args.docs, args.pool)
     print(f"question about a fact, canonical facts in context: same direction {acc['same']:.2f}, reversed "
           f"{acc['reversed']:.2f} (2-way, chance .50; always copying or always flipping sums to 1)")
+    print("the same question by facts in context and statements of the asked fact (others stated once):")
+    for facts, restated in RESTATEMENT_GRID:
+        acc = copy_or_flip(model, tokenizer, cfg.data, args.docs, args.pool, facts=facts, restated=restated)
+        print(f"  {facts} fact{'s' if facts > 1 else ' '}, asked one x{restated:<2}  same {acc['same']:.2f}"
+              f"  reversed {acc['reversed']:.2f}")
 
 
 if __name__ == "__main__":

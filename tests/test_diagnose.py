@@ -74,3 +74,14 @@ def test_copy_or_flip_shows_a_role_blind_model_as_one_and_zero(tokenizer, monkey
     assert out["same"] + out["reversed"] == pytest.approx(1.0)
     assert 0.3 < out["same"] < 0.7  # facts say "more" about half the time
     assert len(model.contexts) == 200 and all(c[0] == tokenizer.bos_id for c in model.contexts)
+
+
+def test_copy_or_flip_restates_the_asked_fact_and_states_the_others_once(tokenizer, monkeypatch):
+    model = _AlwaysMore(tokenizer)
+    monkeypatch.setattr("minigen.diagnose.score_shared", lambda m, ctx, options: m.score_shared(ctx, options))
+    out = copy_or_flip(model, tokenizer, CorpusConfig(), n_docs=20, facts=3, restated=4)
+    assert out["same"] + out["reversed"] == pytest.approx(1.0)
+    for context in model.contexts:
+        lines = tokenizer.decode(context[1:]).split("\n")[:-1]  # the fact lines; the prompt follows
+        counts = sorted(lines.count(line) for line in set(lines))
+        assert counts == [1, 1, 4]  # three facts, the asked one four times
