@@ -204,6 +204,11 @@ RECIPES: dict[str, dict[str, Any]] = {
     # them fell into copying, roles2m-skew's three reversed questions in four included
     "roles2m-once": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, dict(
         _TWO_STAGES[1], set={**_LATER, **_TEMPLATES})]},
+    # the Muon flip stage, then roles2's role stage with half of each fact's restatements reversed:
+    # roles2m-once (no restatements) answered neither rule (.47 / .52), so the restatements stay, and
+    # half of them need the flip, as the questions do
+    "roles2m-both": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, dict(
+        _TWO_STAGES[1], set={**_TWO_STAGES[1]["set"], "data.roles.restate_reversed": 0.5})]},
     # the Muon flip stage, then 2,500 steps of every type (12.3M tokens: a 30-minute CPU candidate)
     "roles2m-all-3k": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, dict(_ALL_STAGE, steps=2500)]},
     "roles5": {  # the copy-or-flip choice taught in five stages: 4,500 steps, no syllogisms

@@ -21,6 +21,9 @@ class RolesDocs:
     more_share: float = 0.0  # share of documents whose facts all say "more" (the answer is the role itself)
     same_share: float = 0.5  # mix: share of questions restating their fact instead of reversing it
     repeats_max: int = 0  # each fact stands 1 to repeats_max + 1 times (as the dataset's articles repeat it)
+    # share of a fact's later statements (all but its first) written reversed, so that a restatement is
+    # copied or flipped by the word's role as a question is, not always copied
+    restate_reversed: float = 0.0
     # mix: share of documents drawn as flip-mode ones instead (every question reverses, `replay_confusers`
     # as in the flip stage), so a later stage keeps rehearsing the flip it starts from
     flip_share: float = 0.0
@@ -29,7 +32,8 @@ class RolesDocs:
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise UserError(f"data.roles.mode={self.mode!r} is unknown; use copy, flip or mix")
-        for name in ("confusers", "more_share", "same_share", "flip_share", "replay_confusers"):
+        for name in ("confusers", "more_share", "same_share", "flip_share", "replay_confusers",
+                     "restate_reversed"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise UserError(f"data.roles.{name} must be in [0, 1]; got {getattr(self, name)}")
         if self.repeats_max < 0:
@@ -38,7 +42,7 @@ class RolesDocs:
 
 def role_doc(rng: random.Random, words: list[str], n: int, mode: str, cross: float,
              same_share: float = 0.5, fact_text=canonical, more_only: bool = False,
-             repeats: int = 0) -> tuple[str, list[Compare], list[Compare]]:
+             repeats: int = 0, restate_reversed: float = 0.0) -> tuple[str, list[Compare], list[Compare]]:
     """(the fact lines, the facts, the questions as forms) of a role-curriculum document.
 
     mode "copy" / "flip": questions in one direction only, and each later fact reuses, with probability
@@ -47,6 +51,7 @@ def role_doc(rng: random.Random, words: list[str], n: int, mode: str, cross: flo
     asked about. mode "mix": no shared words; each question restates its fact with probability
     `same_share`, else reverses it. more_only: every fact says "more", so the answer follows from the
     word's role alone (subject "more", object "less"). repeats: each fact stands 1 to repeats + 1 times
+    (no draw at 0); each statement after its first is its reversal with probability `restate_reversed`
     (no draw at 0).
     """
     pool = rng.sample(words, 2 * n)
@@ -58,7 +63,11 @@ def role_doc(rng: random.Random, words: list[str], n: int, mode: str, cross: flo
             a, b = (a, earlier.a) if mode == "copy" else (earlier.b, b)
         fact = random_compare(rng, a, b)
         facts.append(Compare(a, fact.adj, True, b) if more_only else fact)
-    lines = [fact_text(f) for f in facts for _ in range(1 + (rng.randrange(repeats + 1) if repeats else 0))]
+    lines = []
+    for f in facts:
+        for k in range(1 + (rng.randrange(repeats + 1) if repeats else 0)):
+            reversed_ = k > 0 and restate_reversed > 0 and rng.random() < restate_reversed
+            lines.append(fact_text(reverse(f) if reversed_ else f))
     rng.shuffle(lines)
     if mode == "copy":
         asked = [f for f in facts if sum(g.a == f.a for g in facts) == 1]
@@ -80,5 +89,6 @@ def generate(rng: random.Random, words: list[str], cfg) -> str:
     share = own.more_share
     more_only = share == 1 or (0 < share < 1 and rng.random() < share)
     text, _, asked = role_doc(rng, words, n_facts(rng, cfg), mode, confusers, own.same_share,
-                              lambda f: fact_line(f, rng, cfg), more_only, own.repeats_max)
+                              lambda f: fact_line(f, rng, cfg), more_only, own.repeats_max,
+                              own.restate_reversed)
     return text + "\n" + "\n".join(canonical(q) for q in asked)
