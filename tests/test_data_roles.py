@@ -53,6 +53,21 @@ def test_repeats_state_each_fact_between_one_and_repeats_plus_one_times():
     assert counts == {1, 2, 3, 4}
 
 
+def test_restate_reversed_writes_a_share_of_the_later_statements_reversed():
+    plain = _docs("mix", 0.0, repeats=3)
+    assert _docs("mix", 0.0, repeats=3, restate_reversed=0.0) == plain  # no draw at 0: the stream is kept
+    reversed_lines = later = 0
+    for text, facts, _ in _docs("mix", 0.0, repeats=3, restate_reversed=0.5):
+        lines = text.split("\n")
+        for f in facts:
+            forward, backward = lines.count(canonical(f)), lines.count(canonical(reverse(f)))
+            assert forward >= 1 and forward + backward <= 4  # its first statement is never reversed
+            reversed_lines += backward
+            later += forward + backward - 1
+        stated = {canonical(f) for f in facts} | {canonical(reverse(f)) for f in facts}
+        assert set(lines) <= stated
+    assert abs(reversed_lines / later - 0.5) < 0.06  # only later statements are drawn reversed
+
 
 def test_corpus_documents_follow_the_roles_settings():
     rng = random.Random(0)
