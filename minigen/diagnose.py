@@ -1,7 +1,7 @@
 """Does the model retrieve from its context? Loss per role on in-context reversal lines, and whether it
 copies or flips a comparative by the word's role.
 
-    python -m minigen.diagnose runs/tiny [--docs 200] [--pool eval|pretrain]
+    python -m minigen.diagnose runs/tiny [--docs 200] [--pool dev|test|pretrain]
 
 Each document is n comparison facts in the corpus's surface forms, then the canonical reversal of
 one of them, "X are more ADJ than Y.", scored token by token. Every role but the first needs the
@@ -66,7 +66,7 @@ def _pool_words(data_cfg, pool: str) -> list[str]:
     from minigen.data.lexicon import Lexicon
 
     lex = Lexicon(data_cfg.lexicon_seed)
-    return lex.eval_words if pool == "eval" else lex.pretrain_words
+    return lex.pretrain_words if pool == "pretrain" else lex.words(pool)
 
 
 def _random_facts(rng: random.Random, words: list[str], data_cfg) -> list:
@@ -79,7 +79,7 @@ def _random_facts(rng: random.Random, words: list[str], data_cfg) -> list:
 
 
 @torch.no_grad()
-def role_losses(model, tokenizer, data_cfg, n_docs: int = 200, pool: str = "eval", seed: int = 0) -> dict:
+def role_losses(model, tokenizer, data_cfg, n_docs: int = 200, pool: str = "dev", seed: int = 0) -> dict:
     """Mean loss (nats) of each role's tokens, and the comparative's 2-way accuracy."""
     from minigen.data.doctypes.common import fact_line
 
@@ -106,7 +106,7 @@ def role_losses(model, tokenizer, data_cfg, n_docs: int = 200, pool: str = "eval
 
 
 @torch.no_grad()
-def copy_or_flip(model, tokenizer, data_cfg, n_docs: int = 200, pool: str = "eval", seed: int = 0,
+def copy_or_flip(model, tokenizer, data_cfg, n_docs: int = 200, pool: str = "dev", seed: int = 0,
                  facts: int | None = None, restated: int = 1) -> dict:
     """2-way accuracy on a question after canonical comparison facts, asked about one of them in its own
     direction ("same": copy the comparative) or reversed ("reversed": flip it); the same documents and
@@ -166,7 +166,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m minigen.diagnose", description=__doc__.split("\n\n")[0])
     parser.add_argument("run_dir")
     parser.add_argument("--docs", type=int, default=200)
-    parser.add_argument("--pool", choices=("eval", "pretrain"), default="eval")
+    # dev: the evaluation words choices are made on (never compare's test words); pretrain: the corpus's
+    parser.add_argument("--pool", choices=("dev", "test", "pretrain"), default="dev")
     args = parser.parse_args(argv)
     model, tokenizer, cfg = load_run(args.run_dir)
     out = role_losses(model, tokenizer, cfg.data, args.docs, args.pool)
