@@ -194,8 +194,8 @@ RECIPES: dict[str, dict[str, Any]] = {
     # the Muon flip stage, then 1,500 steps of roles2's role stage (2,000 in all: over 10 minutes), in
     # case the role needs a longer second stage than roles2's 1,000 steps
     "roles2m-long": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, dict(_TWO_STAGES[1], steps=1500)]},
-    # the default with its flip stage trained by Muon (which forms the flip on every seed): for trying
-    # the mini shape on, to see whether size forms the role (not run yet: ~1k tokens/s on 2 busy cores)
+    # the default with its flip stage trained by Muon (which forms the flip on every seed): the mini
+    # shape on it, seed 1, formed no role either (docs/log/2026-12-02-reversal-needs-restatements.md)
     "roles2m": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, _TWO_STAGES[1]]},
     # the Muon flip stage, then roles2's role stage with a quarter of its questions restating their fact
     # (half in roles2): copying every answer, the one-rule state every second stage so far fell into, then
