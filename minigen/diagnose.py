@@ -69,11 +69,11 @@ def _pool_words(data_cfg, pool: str) -> list[str]:
     return lex.pretrain_words if pool == "pretrain" else lex.words(pool)
 
 
-def _random_facts(rng: random.Random, words: list[str], data_cfg) -> list:
-    """facts_min..facts_max comparison facts over distinct words."""
+def _random_facts(rng: random.Random, words: list[str], data_cfg, n: int | None = None) -> list:
+    """n (None: facts_min..facts_max) comparison facts over distinct words."""
     from minigen.data.doctypes.common import random_compare
 
-    n = rng.randint(data_cfg.facts_min, data_cfg.facts_max)
+    n = rng.randint(data_cfg.facts_min, data_cfg.facts_max) if n is None else n
     pool_words = rng.sample(words, 2 * n)
     return [random_compare(rng, pool_words[2 * i], pool_words[2 * i + 1]) for i in range(n)]
 
@@ -115,7 +115,7 @@ def copy_or_flip(model, tokenizer, data_cfg, n_docs: int = 200, pool: str = "dev
     gets both. `facts`: that many facts in every context (None: facts_min..facts_max of `data_cfg`);
     `restated`: the asked fact's line stands that many times (the others once), as a reversal fact's
     articles restate it in the probe's contexts."""
-    from minigen.data.doctypes.common import canonical, random_compare
+    from minigen.data.doctypes.common import canonical
     from minigen.data.logic import reverse
 
     words = _pool_words(data_cfg, pool)
@@ -123,11 +123,7 @@ def copy_or_flip(model, tokenizer, data_cfg, n_docs: int = 200, pool: str = "dev
     right = {"same": 0, "reversed": 0}
     model.eval()
     for _ in range(n_docs):
-        if facts is None:
-            doc_facts = _random_facts(rng, words, data_cfg)
-        else:
-            pool_words = rng.sample(words, 2 * facts)
-            doc_facts = [random_compare(rng, pool_words[2 * i], pool_words[2 * i + 1]) for i in range(facts)]
+        doc_facts = _random_facts(rng, words, data_cfg, facts)
         fact = rng.choice(doc_facts)
         lines = [canonical(f) for f in doc_facts for _ in range(restated if f is fact else 1)]
         if restated > 1:
