@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import math
 import random
+from contextlib import contextmanager
 
 import torch
 
@@ -54,12 +55,16 @@ def tokens_with_roles(tokenizer, context: str, fact) -> tuple[list[int], list[tu
         spans.append((role, len(text), len(text) + len(piece)))
         text += piece
     ids = [tokenizer.bos_id, *tokenizer.encode(text)]
-    # Where each token's first non-space character is (the corpus is ASCII: a token is its text);
-    # a tokenizer that glues the space to the word still gets its roles right.
-    pieces = [tokenizer.token(i) for i in ids[1:]]
-    ends = [sum(map(len, pieces[: i + 1])) for i in range(len(pieces))]
-    starts = [end - len(p.lstrip(" ")) for end, p in zip(ends, pieces, strict=True)]
+    starts = _token_starts(tokenizer, ids[1:])
     return ids, [(role, *_token_range(starts, a, b)) for role, a, b in spans if role]
+
+
+def _token_starts(tokenizer, ids: list[int]) -> list[int]:
+    """Where each token's first non-space character is in the decoded text (the corpus is ASCII: a token
+    is its text); a tokenizer that glues the space to the word still gets its roles right."""
+    pieces = [tokenizer.token(i) for i in ids]
+    ends = [sum(map(len, pieces[: i + 1])) for i in range(len(pieces))]
+    return [end - len(p.lstrip(" ")) for end, p in zip(ends, pieces, strict=True)]
 
 
 def _pool_words(data_cfg, pool: str) -> list[str]:
@@ -107,15 +112,16 @@ def role_losses(model, tokenizer, data_cfg, n_docs: int = 200, pool: str = "dev"
 
 @torch.no_grad()
 def copy_or_flip(model, tokenizer, data_cfg, n_docs: int = 200, pool: str = "dev", seed: int = 0,
-                 facts: int | None = None, restated: int = 1) -> dict:
+                 facts: int | None = None, restated: int = 1, fillers: int = 0) -> dict:
     """2-way accuracy on a question after canonical comparison facts, asked about one of them in its own
     direction ("same": copy the comparative) or reversed ("reversed": flip it); the same documents and
     facts for both, scored by whole-line log-likelihood as the probe does. A model that always copies
     or always flips scores 1 on one and 0 on the other; only one that reads the word's role in the fact
     gets both. `facts`: that many facts in every context (None: facts_min..facts_max of `data_cfg`);
     `restated`: the asked fact's line stands that many times (the others once), as a reversal fact's
-    articles restate it in the probe's contexts."""
-    from minigen.data.doctypes.common import canonical
+    articles restate it in the probe's contexts; `fillers`: that many property lines ("X have wings.")
+    about other words of the pool, shuffled in, to tell a longer context from a restated fact."""
+    from minigen.data.doctypes.common import canonical, random_prop
     from minigen.data.logic import reverse
 
     words = _pool_words(data_cfg, pool)
@@ -126,7 +132,11 @@ def copy_or_flip(model, tokenizer, data_cfg, n_docs: int = 200, pool: str = "dev
         doc_facts = _random_facts(rng, words, data_cfg, facts)
         fact = rng.choice(doc_facts)
         lines = [canonical(f) for f in doc_facts for _ in range(restated if f is fact else 1)]
-        if restated > 1:
+        if fillers:
+            used = {w for f in doc_facts for w in (f.a, f.b)}
+            others = rng.sample([w for w in words if w not in used], fillers)
+            lines += [canonical(random_prop(rng, w)) for w in others]
+        if restated > 1 or fillers:
             rng.shuffle(lines)
         context = "\n".join(lines) + "\n"
         for kind, q in (("same", fact), ("reversed", reverse(fact))):
@@ -155,6 +165,80 @@ def prefers_comparative(model, tokenizer, context: str, q) -> bool:
     return good > bad
 
 
+# The roles of a canonical comparison line's tokens, and of the question's two prompt words after it.
+LINE_ROLES = ("bos", "subject", "are", "comparative", "adjective", "than", "object", "end")
+ATTENTION_ROLES = (*LINE_ROLES, "q_word", "q_are")  # the question's own "A" and "are"
+
+
+@contextmanager
+def _attention_at_last_token(store: list):
+    """While inside, every attention call appends its probabilities at the last query, (heads, keys), to
+    `store` (in layer order), computed from the same queries and keys as the model's own attention."""
+    import minigen.model as model_module
+
+    attend = model_module.attend
+
+    def spy(q, k, v, mask, seg_k, backend):
+        k_full = k.repeat_interleave(q.shape[1] // k.shape[1], dim=1) if k.shape[1] != q.shape[1] else k
+        scores = q[0, :, -1:] @ k_full[0].transpose(-1, -2) / math.sqrt(q.shape[-1])  # (H, 1, Tk)
+        store.append(scores[:, 0].float().softmax(-1))
+        return attend(q, k, v, mask, seg_k, backend)
+
+    model_module.attend = spy
+    try:
+        yield
+    finally:
+        model_module.attend = attend
+
+
+def _labelled(tokenizer, lines: list, question) -> tuple[list[int], list[str]]:
+    """[BOS] + tokens of the canonical `lines` then the prompt "A are" of `question`, and each token's
+    role (LINE_ROLES for the lines, q_word / q_are for the prompt)."""
+    spans, text = [], ""
+    for f in lines:
+        comparative = " more" if f.more else " less"
+        for piece, role in ((f.a, "subject"), (" are", "are"), (comparative, "comparative"),
+                            (" " + f.adj, "adjective"), (" than", "than"), (" " + f.b, "object"),
+                            (".\n", "end")):
+            spans.append((role, len(text), len(text) + len(piece)))
+            text += piece
+    for piece, role in ((question.a, "q_word"), (" are", "q_are")):
+        spans.append((role, len(text), len(text) + len(piece)))
+        text += piece
+    ids = [tokenizer.bos_id, *tokenizer.encode(text)]
+    labels = ["bos"] + [next(role for role, a, b in spans if a <= c < b)
+                        for c in _token_starts(tokenizer, ids[1:])]
+    return ids, labels
+
+
+@torch.no_grad()
+def attention_by_role(model, tokenizer, data_cfg, n_docs: int = 40, pool: str = "dev", seed: int = 0,
+                      restated: int = 1) -> dict:
+    """Where each head looks when it must answer: attention mass, by token role, at the last prompt token
+    ("A are", just before the comparative), after one canonical fact stated `restated` times, averaged
+    over documents; {"same" | "reversed": tensor (layers, heads, len(ATTENTION_ROLES))}. A head that
+    retrieves the fact by the asked word's role looks at different roles for the two questions."""
+    from minigen.data.logic import reverse
+
+    words = _pool_words(data_cfg, pool)
+    rng = random.Random(seed)
+    mass: dict = {}
+    model.eval()
+    device = model.embed.weight.device
+    for _ in range(n_docs):
+        fact = _random_facts(rng, words, data_cfg, 1)[0]
+        for kind, q in (("same", fact), ("reversed", reverse(fact))):
+            ids, labels = _labelled(tokenizer, [fact] * restated, q)
+            store: list = []
+            with _attention_at_last_token(store):
+                model(torch.tensor([ids], device=device))
+            probs = torch.stack(store).cpu()  # (layers, heads, keys)
+            by_role = torch.stack([probs[..., [i for i, lab in enumerate(labels) if lab == role]].sum(-1)
+                                   for role in ATTENTION_ROLES], dim=-1)
+            mass[kind] = mass.get(kind, 0) + by_role / n_docs
+    return mass
+
+
 def main(argv: list[str] | None = None) -> None:
     from minigen.checkpoint import load_run
     from minigen.data.english import ADJECTIVES
@@ -164,6 +248,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--docs", type=int, default=200)
     # dev: the evaluation words choices are made on (never compare's test words); pretrain: the corpus's
     parser.add_argument("--pool", choices=("dev", "test", "pretrain"), default="dev")
+    parser.add_argument("--attention", action="store_true",
+                        help="also each head's attention by token role at the answer (one fact, x1 and x3)")
     args = parser.parse_args(argv)
     model, tokenizer, cfg = load_run(args.run_dir)
     out = role_losses(model, tokenizer, cfg.data, args.docs, args.pool)
@@ -181,6 +267,23 @@ def main(argv: list[str] | None = None) -> None:
         acc = copy_or_flip(model, tokenizer, cfg.data, args.docs, args.pool, facts=facts, restated=restated)
         print(f"  {facts} fact{'s' if facts > 1 else ' '}, asked one x{restated:<2}  same {acc['same']:.2f}"
               f"  reversed {acc['reversed']:.2f}")
+    if args.attention:
+        for restated in (1, 3):
+            print_attention(attention_by_role(model, tokenizer, cfg.data, min(args.docs, 40), args.pool,
+                                              restated=restated), restated)
+
+
+def print_attention(mass: dict, restated: int) -> None:
+    """The reversed question's attention by role per head, and how far the same-direction question's
+    differs (total variation: 0 when a head looks at the same roles for both questions)."""
+    print(f"attention at the answer (after \"A are\"), one fact stated x{restated}, reversed question; "
+          "tv: total variation from the same-direction question's")
+    print("  L H " + "".join(f"{r:>12}" for r in ATTENTION_ROLES) + f"{'tv':>12}")
+    rev, same = mass["reversed"], mass["same"]
+    for layer in range(rev.shape[0]):
+        for h in range(rev.shape[1]):
+            tv = 0.5 * (rev[layer, h] - same[layer, h]).abs().sum().item()
+            print(f"  {layer} {h} " + "".join(f"{v:12.2f}" for v in rev[layer, h].tolist()) + f"{tv:12.2f}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,16 @@ from minigen.data.doctypes.common import random_compare
 from minigen.data.lexicon import Lexicon
 from minigen.data.logic import reverse
 from minigen.data.tokenizer import train_tokenizer
-from minigen.diagnose import ROLES, copy_or_flip, role_losses, tokens_with_roles
+from minigen.diagnose import (
+    ATTENTION_ROLES,
+    ROLES,
+    _attention_at_last_token,
+    _labelled,
+    attention_by_role,
+    copy_or_flip,
+    role_losses,
+    tokens_with_roles,
+)
 from minigen.model import Transformer
 
 
@@ -85,3 +94,63 @@ def test_copy_or_flip_restates_the_asked_fact_and_states_the_others_once(tokeniz
         lines = tokenizer.decode(context[1:]).split("\n")[:-1]  # the fact lines; the prompt follows
         counts = sorted(lines.count(line) for line in set(lines))
         assert counts == [1, 1, 4]  # three facts, the asked one four times
+
+
+def _small_model(tokenizer, seed=0, **kw):
+    torch.manual_seed(seed)
+    return Transformer(ModelConfig(vocab_size=tokenizer.vocab_size, n_layer=2, d_model=32, n_head=2,
+                                   seq_len=512, attn_backend="eager", **kw))
+
+
+def test_attention_spy_sees_the_models_attention_and_changes_nothing(tokenizer):
+    import minigen.model as model_module
+
+    model, attend = _small_model(tokenizer, n_kv_head=1), model_module.attend
+    ids, labels = _labelled(tokenizer, [random_compare(random.Random(0), "glorp", "fenk")] * 2,
+                            random_compare(random.Random(1), "fenk", "glorp"))
+    assert len(labels) == len(ids) and labels[0] == "bos" and labels[-1] == "q_are"
+    assert {"subject", "comparative", "object", "end", "q_word"} <= set(labels)
+    x = torch.tensor([ids])
+    with torch.no_grad():
+        plain = model(x)[0]
+        store: list = []
+        with _attention_at_last_token(store):
+            spied = model(x)[0]
+    assert model_module.attend is attend  # restored
+    assert torch.equal(plain, spied) and len(store) == 2  # one entry per layer
+    for probs in store:
+        assert probs.shape == (2, len(ids)) and torch.allclose(probs.sum(-1), torch.ones(2))
+
+
+def test_attention_by_role_of_uniform_attention_is_each_roles_share_of_the_tokens(tokenizer):
+    """Zero query/key weights: every head attends uniformly, so a role's mass is its share of the tokens;
+    same and reversed differ only in the question's word (a different word, maybe of other length)."""
+    model = _small_model(tokenizer)
+    with torch.no_grad():
+        for block in model.blocks:
+            block.attn.qkv.weight[: 2 * 32].zero_()  # q and k rows (2 heads x 16, then 2 kv heads x 16)
+    cfg = CorpusConfig()
+    mass = attention_by_role(model, tokenizer, cfg, n_docs=5, restated=3)
+    words = Lexicon(cfg.lexicon_seed).words("dev")
+    rng, expect = random.Random(0), {"same": 0, "reversed": 0}
+    for _ in range(5):
+        fact = random_compare(rng, *rng.sample(words, 2))
+        for kind, q in (("same", fact), ("reversed", reverse(fact))):
+            _, labels = _labelled(tokenizer, [fact] * 3, q)
+            expect[kind] += torch.tensor([labels.count(r) / len(labels) for r in ATTENTION_ROLES]) / 5
+    for kind in ("same", "reversed"):
+        assert mass[kind].shape == (2, 2, len(ATTENTION_ROLES))
+        assert torch.allclose(mass[kind], expect[kind].expand(2, 2, -1), atol=1e-5)
+
+
+def test_copy_or_flip_fillers_are_property_lines_about_other_words(tokenizer, monkeypatch):
+    model = _AlwaysMore(tokenizer)
+    monkeypatch.setattr("minigen.diagnose.score_shared", lambda m, ctx, options: m.score_shared(ctx, options))
+    copy_or_flip(model, tokenizer, CorpusConfig(), n_docs=10, facts=1, restated=2, fillers=3)
+    for context in model.contexts:
+        lines = tokenizer.decode(context[1:]).split("\n")[:-1]
+        comparisons = [line for line in lines if " than " in line]
+        assert len(lines) == 5 and len(comparisons) == 2 and len(set(comparisons)) == 1
+        words = {line.split(" ")[0] for line in lines if line not in comparisons}
+        fact_words = set(comparisons[0].rstrip(".").split(" ")[::5])  # "A are more ADJ than B"
+        assert len(words) == 3 and not words & fact_words
