@@ -72,6 +72,10 @@ class TrainConfig:
     optimizer: str = "adamw"
     muon_lr_scale: float = 1.0
     muon_momentum: float = 0.95
+    # Comma-separated parameter-name prefixes (e.g. "blocks.1.attn") this run, or this stage, does not
+    # train: a later curriculum stage can keep what an earlier one built (frozen weights get no update
+    # and no weight decay)
+    frozen: str = ""
     seed: int = 0
     dtype: str = "auto"  # auto (bf16 autocast on CUDA, fp32 on CPU) | float32 | bfloat16
     compile: bool = True  # torch.compile the model (CPU and GPU) ...

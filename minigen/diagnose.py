@@ -1,7 +1,7 @@
 """Does the model retrieve from its context? Loss per role on in-context reversal lines, and whether it
 copies or flips a comparative by the word's role.
 
-    python -m minigen.diagnose runs/tiny [--docs 200] [--pool dev|test|pretrain]
+    python -m minigen.diagnose runs/tiny [--docs 200] [--pool dev|test|pretrain] [--attention]
 
 Each document is n comparison facts in the corpus's surface forms, then the canonical reversal of
 one of them, "X are more ADJ than Y.", scored token by token. Every role but the first needs the
@@ -12,7 +12,9 @@ copy the other word). A model that does not use its context sits at the unigram 
 three; the probe only sees the comparative, so these losses show which part of the circuit is
 missing. Then the copy-or-flip question (same direction and reversed) after canonical facts, by the
 number of facts in context and of statements of the asked fact: a model that reads the word's role
-answers both after one statement. Nothing here trains; on the tiny preset it takes seconds.
+answers both after one statement. `--attention` adds where each head looks when it answers (by token
+role), for the same-direction and the reversed question. Nothing here trains; on the tiny preset it takes
+seconds.
 """
 
 from __future__ import annotations

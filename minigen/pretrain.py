@@ -23,7 +23,15 @@ from minigen.errors import UserError
 from minigen.files import atomic_write, atomic_write_text, output_dir
 from minigen.parallel import load_full_state, shard
 from minigen.tracking import WANDB_MODES, ConsoleProgress, baseline_summary, make_logger
-from minigen.train import StepInfo, make_optimizer, targets_within_documents, train, world
+from minigen.train import (
+    StepInfo,
+    freeze,
+    frozen_prefixes,
+    make_optimizer,
+    targets_within_documents,
+    train,
+    world,
+)
 
 
 def setup_distributed() -> torch.device:
@@ -176,6 +184,8 @@ def run_pretrain(preset: str = "tiny", out: Path | None = None, steps: int | Non
 
     torch.manual_seed(cfg.train.seed)
     model = Transformer(cfg.model).to(device)
+    for _, stage in stage_configs(cfg):  # every stage's train.frozen names parameters, before any trains
+        frozen_prefixes(model, stage.train.frozen)
     sharded = world_size > 1 and cfg.train.parallel == "fsdp"
     if sharded:
         shard(model)
@@ -257,6 +267,7 @@ def run_pretrain(preset: str = "tiny", out: Path | None = None, steps: int | Non
             end = begin + stage.train.steps
             if start >= end:
                 continue
+            freeze(model, stage.train.frozen)
             optimizer = make_optimizer(model, stage.train)
             if state is not None:  # restore the checkpoint once, where training picks up
                 resumed_optimizer = optimizer if start > begin else None

@@ -60,6 +60,24 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
     return cfg.min_lr + 0.5 * (cfg.lr - cfg.min_lr) * (1 + math.cos(math.pi * progress))
 
 
+def frozen_prefixes(model: torch.nn.Module, prefixes: str) -> tuple[str, ...]:
+    """The comma-separated parameter-name prefixes of train.frozen, each checked to name a parameter."""
+    wanted = tuple(p.strip() for p in prefixes.split(",") if p.strip())
+    names = [name for name, _ in model.named_parameters()]
+    for prefix in wanted:
+        if not any(name.startswith(prefix) for name in names):
+            raise UserError(f"train.frozen: {prefix!r} names no parameter; parameters are named like "
+                            f"{', '.join(names[1:4])}, ...")
+    return wanted
+
+
+def freeze(model: torch.nn.Module, prefixes: str) -> None:
+    """Train every parameter but those whose names start with one of `prefixes` (train.frozen)."""
+    wanted = frozen_prefixes(model, prefixes)
+    for name, p in model.named_parameters():
+        p.requires_grad_(not (wanted and name.startswith(wanted)))
+
+
 def make_optimizer(model: torch.nn.Module, cfg: TrainConfig):
     """AdamW; weight decay on matrices (incl. embeddings), not on norm gains. With cfg.optimizer=muon,
     the blocks' matrices go to Muon (their fused qkv / gate_up orthogonalized per block) and the rest

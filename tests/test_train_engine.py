@@ -107,3 +107,24 @@ def test_presets_form_a_ladder():
         per_layer = d * d * (2 + 2 * kv / m.n_head) + 3 * d * hidden
         sizes.append(m.n_layer * per_layer)
     assert len(sizes) >= 5 and sizes == sorted(sizes) and sizes[-1] > 300e6
+
+
+@pytest.mark.parametrize("optimizer", ["adamw", "muon"])
+def test_frozen_parameters_keep_their_values_and_the_rest_train(optimizer):
+    """train.frozen: the named prefixes get no update (nor weight decay); every other parameter trains,
+    and freezing nothing trains everything again (the next curriculum stage)."""
+    from minigen.train import freeze
+
+    m = model()
+    before = {name: p.detach().clone() for name, p in m.named_parameters()}
+    cfg = TrainConfig(steps=3, warmup=1, lr=1e-2, compile=False, optimizer=optimizer,
+                      frozen="blocks.1.attn, embed")
+    freeze(m, cfg.frozen)
+    train(m, global_batch, cfg)
+    for name, p in m.named_parameters():
+        frozen = name.startswith(("blocks.1.attn", "embed"))
+        assert torch.equal(p, before[name]) == frozen, name
+    freeze(m, "")
+    assert all(p.requires_grad for p in m.parameters())
+    with pytest.raises(UserError, match="names no parameter"):
+        freeze(m, "blocks.7")

@@ -133,3 +133,22 @@ def test_staged_presets_refuse_what_would_silently_lose(monkeypatch):
     monkeypatch.setitem(PRESETS, "bad", {"stages": [dict(steps=5, set={"model.n_layer": 2})]})
     with pytest.raises(UserError, match="model.n_layer"):
         get_preset("bad")
+
+
+def test_a_stage_that_freezes_layers_keeps_them_and_a_wrong_name_stops_before_training(tmp_path, env):
+    second = dict(steps=4, set={**MICRO["stages"][1]["set"], "train.frozen": "blocks.0.attn"})
+    staged = dict(MICRO, stages=[dict(MICRO["stages"][0], steps=4), second])
+    out = tmp_path / "frozen"
+    first = pretrain(out, dict(env, MICRO_PRESET=json.dumps(dict(staged, stages=staged["stages"][:1]))))
+    assert first.returncode == 0, first.stderr
+    after_stage_1 = load_file(out / "model.safetensors")
+    proc = pretrain(tmp_path / "both", dict(env, MICRO_PRESET=json.dumps(staged)))
+    assert proc.returncode == 0, proc.stderr
+    end = load_file(tmp_path / "both" / "model.safetensors")
+    # stage 1 of both runs is the same run; stage 2 trains all but layer 0's attention
+    for name, w in end.items():
+        assert torch.equal(w, after_stage_1[name]) == name.startswith("blocks.0.attn"), name
+    wrong = dict(staged, stages=[staged["stages"][0], dict(steps=4, set={"train.frozen": "blocks.9"})])
+    proc = pretrain(tmp_path / "wrong", dict(env, MICRO_PRESET=json.dumps(wrong)))
+    assert proc.returncode == 2 and "names no parameter" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "wrong" / "metrics.jsonl").exists() or not records(tmp_path / "wrong")
