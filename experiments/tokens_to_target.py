@@ -37,7 +37,8 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
     # default's own recipe (roles2: comparisons only) as their baseline
     **{r: (r, []) for r in ("roles2", "roles2-allp", "roles2m-all", "roles2r-all", "roles2mr-all",
                             "roles2m-all-3k", "roles3m-all", "roles2m-lo", "roles3m-more",
-                            "roles2m-long", "roles2m-skew", "roles2m-once", "roles2m-both")},
+                            "roles2m-long", "roles2m-skew", "roles2m-once", "roles2m-both",
+                            "roles2m-frozen")},
 }
 # name -> {probe: at least}; all must hold at the same probe.
 TARGETS: dict[str, dict[str, float]] = {

@@ -216,6 +216,11 @@ RECIPES: dict[str, dict[str, Any]] = {
     # half of them need the flip, as the questions do
     "roles2m-both": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, dict(
         _TWO_STAGES[1], set={**_TWO_STAGES[1]["set"], "data.roles.restate_reversed": 0.5})]},
+    # the Muon flip stage, then roles2's role stage with the first two blocks frozen: the flip stage's
+    # layer 1 retrieves the fact at the object word, and the second stage replaces that path by one that
+    # reads the comparative after the subject (docs/log/2026-12-02-attention-at-the-answer.md)
+    "roles2m-frozen": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, dict(
+        _TWO_STAGES[1], set={**_TWO_STAGES[1]["set"], "train.frozen": "blocks.0,blocks.1"})]},
     # the Muon flip stage, then 2,500 steps of every type (12.3M tokens: a 30-minute CPU candidate)
     "roles2m-all-3k": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, dict(_ALL_STAGE, steps=2500)]},
     "roles5": {  # the copy-or-flip choice taught in five stages: 4,500 steps, no syllogisms
