@@ -282,10 +282,25 @@ def print_attention(mass: dict, restated: int) -> None:
           "tv: total variation from the same-direction question's")
     print("  L H " + "".join(f"{r:>12}" for r in ATTENTION_ROLES) + f"{'tv':>12}")
     rev, same = mass["reversed"], mass["same"]
+    tv = 0.5 * (rev - same).abs().sum(-1)  # (layers, heads)
     for layer in range(rev.shape[0]):
         for h in range(rev.shape[1]):
-            tv = 0.5 * (rev[layer, h] - same[layer, h]).abs().sum().item()
-            print(f"  {layer} {h} " + "".join(f"{v:12.2f}" for v in rev[layer, h].tolist()) + f"{tv:12.2f}")
+            print(f"  {layer} {h} " + "".join(f"{v:12.2f}" for v in rev[layer, h].tolist())
+                  + f"{tv[layer, h].item():12.2f}")
+    print("  " + most_question_dependent(mass))
+
+
+def most_question_dependent(mass: dict) -> str:
+    """One line: the head whose attention differs most between the two questions (largest tv) and the
+    role each question draws it to. A model that reads the asked word's role has a head with a large tv."""
+    rev, same = mass["reversed"], mass["same"]
+    tv = 0.5 * (rev - same).abs().sum(-1)
+    layer, h = divmod(int(tv.argmax()), tv.shape[1])
+    top = {kind: (ATTENTION_ROLES[int(m[layer, h].argmax())], m[layer, h].max().item())
+           for kind, m in (("reversed", rev), ("same", same))}
+    return (f"most question-dependent head: {layer}.{h} (tv {tv[layer, h].item():.2f}): reversed looks at "
+            f"{top['reversed'][0]} {top['reversed'][1]:.2f}, same direction at {top['same'][0]} "
+            f"{top['same'][1]:.2f}")
 
 
 if __name__ == "__main__":

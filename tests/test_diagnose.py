@@ -20,6 +20,7 @@ from minigen.diagnose import (
     _labelled,
     attention_by_role,
     copy_or_flip,
+    most_question_dependent,
     role_losses,
     tokens_with_roles,
 )
@@ -154,3 +155,17 @@ def test_copy_or_flip_fillers_are_property_lines_about_other_words(tokenizer, mo
         words = {line.split(" ")[0] for line in lines if line not in comparisons}
         fact_words = set(comparisons[0].rstrip(".").split(" ")[::5])  # "A are more ADJ than B"
         assert len(words) == 3 and not words & fact_words
+
+
+def test_the_most_question_dependent_head_is_the_one_whose_attention_moves_most():
+    roles = len(ATTENTION_ROLES)
+    same = torch.full((2, 3, roles), 1 / roles)
+    rev = same.clone()
+    rev[0, 2] = 0.0
+    rev[0, 2, ATTENTION_ROLES.index("object")] = 1.0  # all on the object: tv 1 - 1/roles
+    rev[1, 0] = 0.0
+    rev[1, 0, ATTENTION_ROLES.index("subject")] = 0.5  # half the mass moved: a smaller tv
+    rev[1, 0, ATTENTION_ROLES.index("q_word")] = 0.5
+    line = most_question_dependent({"same": same, "reversed": rev})
+    assert line.startswith(f"most question-dependent head: 0.2 (tv {1 - 1 / roles:.2f}): reversed looks at "
+                           "object 1.00")
