@@ -281,8 +281,7 @@ def print_attention(mass: dict, restated: int) -> None:
     print(f"attention at the answer (after \"A are\"), one fact stated x{restated}, reversed question; "
           "tv: total variation from the same-direction question's")
     print("  L H " + "".join(f"{r:>12}" for r in ATTENTION_ROLES) + f"{'tv':>12}")
-    rev, same = mass["reversed"], mass["same"]
-    tv = 0.5 * (rev - same).abs().sum(-1)  # (layers, heads)
+    rev, tv = mass["reversed"], question_tv(mass)
     for layer in range(rev.shape[0]):
         for h in range(rev.shape[1]):
             print(f"  {layer} {h} " + "".join(f"{v:12.2f}" for v in rev[layer, h].tolist())
@@ -290,11 +289,16 @@ def print_attention(mass: dict, restated: int) -> None:
     print("  " + most_question_dependent(mass))
 
 
+def question_tv(mass: dict) -> torch.Tensor:
+    """(layers, heads): each head's total variation between its attention by role for the reversed and
+    the same-direction question (0: it looks at the same roles for both)."""
+    return 0.5 * (mass["reversed"] - mass["same"]).abs().sum(-1)
+
+
 def most_question_dependent(mass: dict) -> str:
     """One line: the head whose attention differs most between the two questions (largest tv) and the
-    role each question draws it to. A model that reads the asked word's role has a head with a large tv."""
-    rev, same = mass["reversed"], mass["same"]
-    tv = 0.5 * (rev - same).abs().sum(-1)
+    role each question draws it to most."""
+    rev, same, tv = mass["reversed"], mass["same"], question_tv(mass)
     layer, h = divmod(int(tv.argmax()), tv.shape[1])
     top = {kind: (ATTENTION_ROLES[int(m[layer, h].argmax())], m[layer, h].max().item())
            for kind, m in (("reversed", rev), ("same", same))}
