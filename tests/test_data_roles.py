@@ -110,3 +110,18 @@ def test_flip_share_replays_flip_documents_in_a_mix_stage():
 
     assert all(kinds(1.0)) and not any(kinds(0.0))
     assert 0.25 < sum(kinds(0.3)) / 400 < 0.35
+
+
+def test_replayed_flip_documents_state_each_fact_once_unless_restated():
+    """replay_restated False: a replayed flip document has one line per fact (its confusers' lines are not
+    restated) while the mix documents of the same stage still restate theirs; True: both restate."""
+    def line_counts(restated: bool, flip_share: float) -> list[int]:
+        rng = random.Random(2)
+        cfg = CorpusConfig(facts_min=3, facts_max=3, canonical_share=1.0, prefix_prob=0.0,
+                           roles=RolesDocs(mode="mix", repeats_max=6, flip_share=flip_share,
+                                           replay_restated=restated))
+        return [len(icl_roles_doc(rng, WORDS, cfg).split("\n")) for _ in range(200)]
+
+    once = line_counts(False, 1.0)
+    assert max(once) <= 6  # 3 fact lines and at most 3 questions
+    assert max(line_counts(True, 1.0)) > 6 and max(line_counts(False, 0.0)) > 6

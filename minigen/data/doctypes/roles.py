@@ -28,6 +28,10 @@ class RolesDocs:
     # as in the flip stage), so a later stage keeps rehearsing the flip it starts from
     flip_share: float = 0.0
     replay_confusers: float = 0.8
+    # a replayed flip document restates its facts (repeats_max) as the mix ones do; False: each fact
+    # once, since a restated confuser line ("B is ..." where B is also an object) is copied while its
+    # question about B flips, the one pair of signals in the stage that contradict each other
+    replay_restated: bool = True
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -83,12 +87,13 @@ def generate(rng: random.Random, words: list[str], cfg) -> str:
     """`role_doc` with the corpus's templates and prefixes, then its questions answered canonically.
     (No draw for more_only at more_share 0 or 1, nor for a replayed flip document at flip_share 0.)"""
     own = cfg.roles
-    mode, confusers = own.mode, own.confusers
+    mode, confusers, repeats = own.mode, own.confusers, own.repeats_max
     if mode == "mix" and own.flip_share and rng.random() < own.flip_share:
         mode, confusers = "flip", own.replay_confusers
+        repeats = repeats if own.replay_restated else 0
     share = own.more_share
     more_only = share == 1 or (0 < share < 1 and rng.random() < share)
     text, _, asked = role_doc(rng, words, n_facts(rng, cfg), mode, confusers, own.same_share,
-                              lambda f: fact_line(f, rng, cfg), more_only, own.repeats_max,
+                              lambda f: fact_line(f, rng, cfg), more_only, repeats,
                               own.restate_reversed)
     return text + "\n" + "\n".join(canonical(q) for q in asked)
