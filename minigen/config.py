@@ -167,9 +167,19 @@ _ALL_STAGE = dict(steps=1000, set={**_LATER, **_REPEATED, "data.mixture": _ALL_T
 _ALL_REPLAY = dict(_ALL_STAGE, set={**_ALL_STAGE["set"], "data.roles.flip_share": 0.3})
 _FLIP_MUON = dict(_FLIP_FIRST, set={**_FLIP_FIRST["set"], "train.optimizer": "muon",
                                     "train.muon_lr_scale": 10.0})
+# roles2's role stage replaying flip-stage documents (30%), each of their facts stated once: a restated
+# confuser line is copied while the question about the same word flips, the one pair of signals in
+# the stage that contradict each other (docs/log/2026-12-02-replay-once.md)
+_ROLE_REPLAY = dict(_TWO_STAGES[1], set={**_TWO_STAGES[1]["set"], "data.roles.flip_share": 0.3,
+                                         "data.roles.replay_restated": False})
 RECIPES: dict[str, dict[str, Any]] = {
     "roles2": {"data": _ROLES_CORPUS, "stages": _TWO_STAGES},  # tiny's default
     "mixed": {"data": {}},  # the corpus defaults; steps from the shape
+    "roles2r": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _ROLE_REPLAY]},
+    "roles2mr": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, _ROLE_REPLAY]},  # and the Muon flip stage
+    # roles2r with a 2,000-step role stage (2,500 in all: a 30-minute CPU candidate): its reversal was
+    # still rising at the end of the 1,000-step stage on seed 2
+    "roles2r-long": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, dict(_ROLE_REPLAY, steps=2000)]},
     "roles2-all": {"data": _ROLES_CORPUS, "stages": [
         _FLIP_FIRST, dict(steps=1000, set={**_LATER, **_REPEATED, "data.mixture": _ALL_TYPES})]},
     # roles2-all without the flip stage: its second stage's corpus from the first step (interleaved, not
