@@ -180,6 +180,11 @@ RECIPES: dict[str, dict[str, Any]] = {
     # roles2r with a 2,000-step role stage (2,500 in all: a 30-minute CPU candidate): its reversal was
     # still rising at the end of the 1,000-step stage on seed 2
     "roles2r-long": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, dict(_ROLE_REPLAY, steps=2000)]},
+    # roles2r-long with the Muon flip stage, or with a 1,000-step flip stage: AdamW's 500 steps do not form
+    # the flip on seeds 1 and 3
+    "roles2mr-long": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, dict(_ROLE_REPLAY, steps=2000)]},
+    "roles2r-3k": {"data": _ROLES_CORPUS, "stages": [dict(_FLIP_FIRST, steps=1000),
+                                                     dict(_ROLE_REPLAY, steps=2000)]},
     "roles2-all": {"data": _ROLES_CORPUS, "stages": [
         _FLIP_FIRST, dict(steps=1000, set={**_LATER, **_REPEATED, "data.mixture": _ALL_TYPES})]},
     # roles2-all without the flip stage: its second stage's corpus from the first step (interleaved, not
