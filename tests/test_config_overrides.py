@@ -56,6 +56,14 @@ def test_a_recipe_replaces_the_presets_corpus_and_stages_only():
         get_preset("tiny", recipe="poems")
 
 
+def test_every_recipe_resolves_on_the_tiny_shape():
+    for name in RECIPES:  # each stage's settings are real, typed keys (a typo would raise here)
+        plan = stage_configs(get_preset("tiny", recipe=name))
+        assert plan[0][0] == 0 and all(b > a for (a, _), (b, _) in zip(plan, plan[1:], strict=False))
+    replay = stage_configs(get_preset("tiny", recipe="roles2r-long"))[1][1].data.roles
+    assert (replay.flip_share, replay.replay_restated) == (0.3, False)
+
+
 def test_config_json_round_trips():
     cfg = get_preset("tiny-icl")
     assert RunConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
