@@ -38,7 +38,9 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
     **{r: (r, []) for r in ("roles2", "roles2-allp", "roles2m-all", "roles2r-all", "roles2mr-all",
                             "roles2m-all-3k", "roles3m-all", "roles2m-lo", "roles3m-more",
                             "roles2m-long", "roles2m-skew", "roles2m-once", "roles2m-both",
-                            "roles2m-frozen")},
+                            "roles2m-frozen", "roles2r", "roles2mr", "roles2r-long", "roles2mr-long",
+                            "roles2r-3k")},
+    "roles2r-long-h8": ("roles2r-long", ["model.n_head=8"]),
 }
 # name -> {probe: at least}; all must hold at the same probe.
 TARGETS: dict[str, dict[str, float]] = {
