@@ -41,6 +41,8 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
                             "roles2m-frozen", "roles2r", "roles2mr", "roles2r-long", "roles2mr-long",
                             "roles2r-3k")},
     "roles2r-long-h8": ("roles2r-long", ["model.n_head=8"]),
+    "roles2r-people-h8": ("roles2r-people", ["model.n_head=8"]),
+    "roles2r-long-h8-wsd": ("roles2r-long", ["model.n_head=8", "train.schedule=wsd"]),
 }
 # name -> {probe: at least}; all must hold at the same probe.
 TARGETS: dict[str, dict[str, float]] = {

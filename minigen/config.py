@@ -183,6 +183,9 @@ RECIPES: dict[str, dict[str, Any]] = {
     # roles2r-long with the Muon flip stage, or with a 1,000-step flip stage: AdamW's 500 steps do not form
     # the flip on seeds 1 and 3
     "roles2mr-long": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, dict(_ROLE_REPLAY, steps=2000)]},
+    # roles2r-long with people documents (reversal_curse's format) as 30% of its role stage
+    "roles2r-people": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, dict(_ROLE_REPLAY, steps=2000, set={
+        **_ROLE_REPLAY["set"], "data.mixture": {"roles": 0.7, "people": 0.3}})]},
     "roles2r-3k": {"data": _ROLES_CORPUS, "stages": [dict(_FLIP_FIRST, steps=1000),
                                                      dict(_ROLE_REPLAY, steps=2000)]},
     "roles2-all": {"data": _ROLES_CORPUS, "stages": [
