@@ -278,6 +278,9 @@ SHAPES: dict[str, dict[str, Any]] = {
         "model": dict(n_layer=4, d_model=128, n_head=4, seq_len=256),
         "train": _TINY_TRAIN,
     },
+    # tiny with eight heads of 16 dimensions (the same parameters): on roles2r-long it formed the role on
+    # more pretraining seeds than four heads did (docs/log/2026-12-02-replay-once.md)
+    "tiny8": {"model": dict(n_layer=4, d_model=128, n_head=8, seq_len=256), "train": _TINY_TRAIN},
     "mini": {  # ~3M params, the second CPU rung: tiny's recipe and data budget, 3x the parameters
         "model": dict(n_layer=6, d_model=192, n_head=6, seq_len=256),
         "train": dict(_TINY_TRAIN, lr=8e-4, min_lr=8e-5, steps=2000),
@@ -317,6 +320,7 @@ PRESET_RECIPES = {
     "tiny-roles": ("tiny", "roles5"),
     "tiny-icl": ("tiny", "roles2-syllogism"),  # docs/log/2026-11-27-tiny-icl-preset.md
     "tiny-all": ("tiny", "roles2m-all-3k"),  # docs/log/2026-12-01-stage-robustness.md
+    "tiny-rr": ("tiny8", "roles2r-long"),  # the role on 4 pretraining seeds of 6 (~25 min on the CPU)
     "mini": ("mini", "roles2"),  # tiny's recipe: a CPU scaling sweep (tiny, mini) varies size only
     "small": ("small", "mixed"),
     "medium": ("medium", "mixed"),

@@ -1,6 +1,7 @@
 """One override engine for the run config and compare's options: nested keys, typed values, one-line
 errors, runs written with the flat corpus fields of before 2026-12-01 still load to the same stream."""
 
+import dataclasses
 import json
 
 import pytest
@@ -11,6 +12,7 @@ from minigen.data.tokenizer import train_tokenizer
 from minigen.errors import UserError
 from minigen.eval.options import CompareOptions, option_keys_help
 from minigen.eval.options import apply_overrides as compare_overrides
+from minigen.model import Transformer
 
 
 def test_nested_keys_reach_a_document_types_section_and_the_mixture():
@@ -62,6 +64,15 @@ def test_every_recipe_resolves_on_the_tiny_shape():
         assert plan[0][0] == 0 and all(b > a for (a, _), (b, _) in zip(plan, plan[1:], strict=False))
     replay = stage_configs(get_preset("tiny", recipe="roles2r-long"))[1][1].data.roles
     assert (replay.flip_share, replay.replay_restated) == (0.3, False)
+
+
+def test_tiny_rr_is_the_tiny_shape_with_eight_heads():
+    rr, tiny = get_preset("tiny-rr"), get_preset("tiny", recipe="roles2r-long")
+    assert rr.model.n_head == 8 and dataclasses.replace(rr.model, n_head=4) == tiny.model
+    assert (rr.train, rr.data, rr.stages) == (tiny.train, tiny.data, tiny.stages)
+    sizes = [sum(p.numel() for p in Transformer(dataclasses.replace(c.model, vocab_size=300)).parameters())
+             for c in (rr, tiny)]
+    assert sizes[0] == sizes[1]  # narrower heads, the same parameters
 
 
 def test_config_json_round_trips():
