@@ -43,6 +43,7 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
     "roles2r-long-h8": ("roles2r-long", ["model.n_head=8"]),
     "roles2r-people-h8": ("roles2r-people", ["model.n_head=8"]),
     "roles2r-long-h8-wsd": ("roles2r-long", ["model.n_head=8", "train.schedule=wsd"]),
+    "roles2r-long-lo-h8": ("roles2r-long-lo", ["model.n_head=8"]),
 }
 # name -> {probe: at least}; all must hold at the same probe.
 TARGETS: dict[str, dict[str, float]] = {

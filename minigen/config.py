@@ -183,6 +183,10 @@ RECIPES: dict[str, dict[str, Any]] = {
     # roles2r-long with the Muon flip stage, or with a 1,000-step flip stage: AdamW's 500 steps do not form
     # the flip on seeds 1 and 3
     "roles2mr-long": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, dict(_ROLE_REPLAY, steps=2000)]},
+    # roles2r-long with its role stage at half the learning rate (tiny-rr's failing seeds lose the role
+    # at the full rate: docs/log/2026-12-02-wsd-tiny-rr.md)
+    "roles2r-long-lo": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, dict(_ROLE_REPLAY, steps=2000, set={
+        **_ROLE_REPLAY["set"], "train.lr": 5e-4, "train.min_lr": 5e-5})]},
     # roles2r-long with people documents (reversal_curse's format) as 30% of its role stage
     "roles2r-people": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, dict(_ROLE_REPLAY, steps=2000, set={
         **_ROLE_REPLAY["set"], "data.mixture": {"roles": 0.7, "people": 0.3}})]},
