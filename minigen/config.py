@@ -172,6 +172,7 @@ _FLIP_MUON = dict(_FLIP_FIRST, set={**_FLIP_FIRST["set"], "train.optimizer": "mu
 # the stage that contradict each other (docs/log/2026-12-02-replay-once.md)
 _ROLE_REPLAY = dict(_TWO_STAGES[1], set={**_TWO_STAGES[1]["set"], "data.roles.flip_share": 0.3,
                                          "data.roles.replay_restated": False})
+_ROLE_LONG = dict(_ROLE_REPLAY, steps=2000)  # roles2r-long's role stage (tiny-rr's)
 RECIPES: dict[str, dict[str, Any]] = {
     "roles2": {"data": _ROLES_CORPUS, "stages": _TWO_STAGES},  # tiny's default
     "mixed": {"data": {}},  # the corpus defaults; steps from the shape
@@ -179,19 +180,19 @@ RECIPES: dict[str, dict[str, Any]] = {
     "roles2mr": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, _ROLE_REPLAY]},  # and the Muon flip stage
     # roles2r with a 2,000-step role stage (2,500 in all: a 30-minute CPU candidate): its reversal was
     # still rising at the end of the 1,000-step stage on seed 2
-    "roles2r-long": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, dict(_ROLE_REPLAY, steps=2000)]},
+    "roles2r-long": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _ROLE_LONG]},
     # roles2r-long with the Muon flip stage, or with a 1,000-step flip stage: AdamW's 500 steps do not form
     # the flip on seeds 1 and 3
-    "roles2mr-long": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, dict(_ROLE_REPLAY, steps=2000)]},
+    "roles2mr-long": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, _ROLE_LONG]},
     # roles2r-long with its role stage at half the learning rate (tiny-rr's failing seeds lose the role
     # at the full rate: docs/log/2026-12-02-wsd-tiny-rr.md)
-    "roles2r-long-lo": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, dict(_ROLE_REPLAY, steps=2000, set={
-        **_ROLE_REPLAY["set"], "train.lr": 5e-4, "train.min_lr": 5e-5})]},
+    "roles2r-long-lo": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, dict(_ROLE_LONG, set={
+        **_ROLE_LONG["set"], "train.lr": 5e-4, "train.min_lr": 5e-5})]},
     # roles2r-long with people documents (reversal_curse's format) as 30% of its role stage
-    "roles2r-people": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, dict(_ROLE_REPLAY, steps=2000, set={
-        **_ROLE_REPLAY["set"], "data.mixture": {"roles": 0.7, "people": 0.3}})]},
+    "roles2r-people": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, dict(_ROLE_LONG, set={
+        **_ROLE_LONG["set"], "data.mixture": {"roles": 0.7, "people": 0.3}})]},
     "roles2r-3k": {"data": _ROLES_CORPUS, "stages": [dict(_FLIP_FIRST, steps=1000),
-                                                     dict(_ROLE_REPLAY, steps=2000)]},
+                                                     _ROLE_LONG]},
     "roles2-all": {"data": _ROLES_CORPUS, "stages": [
         _FLIP_FIRST, dict(steps=1000, set={**_LATER, **_REPEATED, "data.mixture": _ALL_TYPES})]},
     # roles2-all without the flip stage: its second stage's corpus from the first step (interleaved, not
@@ -275,16 +276,17 @@ RECIPES: dict[str, dict[str, Any]] = {
 
 # Shapes: the model and its training settings (steps, for recipes without stages). `tiny` is the CPU
 # default (about 10 minutes on 2 cores); the GPU shapes follow the usual GPT-style scaling.
+_TINY_MODEL = dict(n_layer=4, d_model=128, n_head=4, seq_len=256)
 _TINY_TRAIN = dict(batch_size=16, lr=1e-3, min_lr=1e-4, warmup=100, eval_every=250, ckpt_every=500,
                    log_every=10)
 SHAPES: dict[str, dict[str, Any]] = {
     "tiny": {  # ~1.0M params; roles2: 1,500 steps x 16 x 256 = 6.1M tokens
-        "model": dict(n_layer=4, d_model=128, n_head=4, seq_len=256),
+        "model": _TINY_MODEL,
         "train": _TINY_TRAIN,
     },
     # tiny with eight heads of 16 dimensions (the same parameters): on roles2r-long it formed the role on
     # more pretraining seeds than four heads did (docs/log/2026-12-02-replay-once.md)
-    "tiny8": {"model": dict(n_layer=4, d_model=128, n_head=8, seq_len=256), "train": _TINY_TRAIN},
+    "tiny8": {"model": dict(_TINY_MODEL, n_head=8), "train": _TINY_TRAIN},
     "mini": {  # ~3M params, the second CPU rung: tiny's recipe and data budget, 3x the parameters
         "model": dict(n_layer=6, d_model=192, n_head=6, seq_len=256),
         "train": dict(_TINY_TRAIN, lr=8e-4, min_lr=8e-5, steps=2000),
