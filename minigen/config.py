@@ -191,6 +191,13 @@ RECIPES: dict[str, dict[str, Any]] = {
     # roles2r-long with people documents (reversal_curse's format) as 30% of its role stage
     "roles2r-people": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, dict(_ROLE_LONG, set={
         **_ROLE_LONG["set"], "data.mixture": {"roles": 0.7, "people": 0.3}})]},
+    # roles2r-long with documents of exact retrieval (facts, then each restated) or of copying (a line of
+    # words, then again) as 25% of its role stage: tiny-rr does not copy the right word from its context
+    # (docs/log/2026-12-03-exact-retrieval.md)
+    "roles2r-recall": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, dict(_ROLE_LONG, set={
+        **_ROLE_LONG["set"], "data.mixture": {"roles": 0.75, "recall": 0.25}})]},
+    "roles2r-lists": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, dict(_ROLE_LONG, set={
+        **_ROLE_LONG["set"], "data.mixture": {"roles": 0.75, "lists": 0.25}})]},
     "roles2r-3k": {"data": _ROLES_CORPUS, "stages": [dict(_FLIP_FIRST, steps=1000),
                                                      _ROLE_LONG]},
     "roles2-all": {"data": _ROLES_CORPUS, "stages": [

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from minigen.data.doctypes import (
     facts,
     inference,
+    lists,
     people,
     process,
     qa,
+    recall,
     reversal,
     rewrite,
     roles,
@@ -50,4 +52,7 @@ DOC_TYPES: dict[str, DocType] = {
     "roles": DocType(roles.generate, roles.RolesDocs, in_context=True),
     # In no mixture or recipe yet (weight 0): every existing stream and the tokenizer stay as they were.
     "process": DocType(process.generate, in_context=True),
+    # exact retrieval and copying (in no mixture but roles2r-recall's and roles2r-lists')
+    "recall": DocType(recall.generate, in_context=True),
+    "lists": DocType(lists.generate),
 }
