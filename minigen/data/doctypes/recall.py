@@ -1,7 +1,7 @@
 """Recall documents (exact retrieval in context): 4-8 facts of every kind, then each of them restated
 canonically in a new order. Past a restated line's first word, every token is in the context: the
 document rewards finding the line a word stands in and copying the rest of it, multi-token words
-and all (docs/log/2026-12-03-exact-retrieval.md)."""
+and all (docs/log/2026-12-02-exact-retrieval.md)."""
 
 from __future__ import annotations
 

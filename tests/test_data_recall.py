@@ -1,0 +1,34 @@
+"""Exact-retrieval (`recall`) and copying (`lists`) documents say what their docstrings say."""
+
+import random
+
+from minigen.data.corpus import CorpusConfig
+from minigen.data.doctypes import lists, recall
+from minigen.data.doctypes.common import canonical
+from minigen.data.lexicon import Lexicon
+from minigen.data.templates import parse
+
+WORDS = Lexicon(0).pretrain_words
+CFG = CorpusConfig(canonical_share=0.5, prefix_prob=0.4)
+
+
+def test_recall_documents_restate_every_fact_canonically_in_a_new_order():
+    rng, reordered = random.Random(0), 0
+    for _ in range(200):
+        lines = recall.generate(rng, WORDS, CFG).split("\n")
+        n = len(lines) // 2
+        assert len(lines) == 2 * n and recall.FACTS[0] <= n <= recall.FACTS[1]
+        stated = [parse(line) for line in lines[:n]]
+        assert None not in stated  # every statement, templates and prefixes too, is one fact
+        assert sorted(lines[n:]) == sorted(canonical(f) for f in stated)
+        reordered += lines[n:] != [canonical(f) for f in stated]
+    assert reordered > 150
+
+
+def test_list_documents_are_one_line_of_distinct_pool_words_twice():
+    rng = random.Random(0)
+    for _ in range(200):
+        first, second = lists.generate(rng, WORDS, CFG).split("\n")
+        words = first.split(" ")
+        assert first == second and len(set(words)) == len(words) and set(words) <= set(WORDS)
+        assert lists.WORDS[0] <= len(words) <= lists.WORDS[1]
