@@ -35,13 +35,18 @@ from minigen.inference import generate
 FACTS = 4
 
 
+def _facts(rng: random.Random, words: list[str]):
+    """FACTS comparisons over 2 * FACTS distinct words: (the facts, their words)."""
+    pool = rng.sample(words, 2 * FACTS)
+    return [random_compare(rng, pool[2 * i], pool[2 * i + 1]) for i in range(FACTS)], pool
+
+
 def plan(words: list[str], n_contexts: int, seed: int = 0):
     """[(context text, [(item, role-heuristic accuracy)])]: each fact asked both ways."""
     rng = random.Random(seed)
     out = []
     for c in range(n_contexts):
-        pool = rng.sample(words, 2 * FACTS)
-        facts = [random_compare(rng, pool[2 * i], pool[2 * i + 1]) for i in range(FACTS)]
+        facts, pool = _facts(rng, words)
         objects = {f.b for f in facts}
         items = []
         for j, f in enumerate(facts):
@@ -76,8 +81,7 @@ def line_completion(model, tok, words: list[str], n: int = 30, seed: int = 2) ->
     """Share of fact lines completed exactly from their first word, after 4 facts."""
     rng, exact = random.Random(seed), 0
     for _ in range(n):
-        pool = rng.sample(words, 2 * FACTS)
-        facts = [random_compare(rng, pool[2 * i], pool[2 * i + 1]) for i in range(FACTS)]
+        facts, _ = _facts(rng, words)
         f, text = rng.choice(facts), "\n".join(canonical(g) for g in facts) + "\n"
         target = canonical(f)
         exact += (f.a + _greedy(model, tok, text + f.a, len(tok.encode(target)))).startswith(target)

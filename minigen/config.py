@@ -192,7 +192,7 @@ RECIPES: dict[str, dict[str, Any]] = {
     "roles2r-people": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, dict(_ROLE_LONG, set={
         **_ROLE_LONG["set"], "data.mixture": {"roles": 0.7, "people": 0.3}})]},
     # roles2r-long with documents of exact retrieval (facts, then each restated) or of copying (a line of
-    # words, then again) as 25% of its role stage: tiny-rr does not copy the right word from its context
+    # words, then again) as 25% of its role stage: tiny-rr does not look up a fact's other word in its context
     # (docs/log/2026-12-02-exact-retrieval.md)
     "roles2r-recall": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, dict(_ROLE_LONG, set={
         **_ROLE_LONG["set"], "data.mixture": {"roles": 0.75, "recall": 0.25}})]},
