@@ -198,6 +198,13 @@ RECIPES: dict[str, dict[str, Any]] = {
         **_ROLE_LONG["set"], "data.mixture": {"roles": 0.75, "recall": 0.25}})]},
     "roles2r-lists": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, dict(_ROLE_LONG, set={
         **_ROLE_LONG["set"], "data.mixture": {"roles": 0.75, "lists": 0.25}})]},
+    # A lookup curriculum (docs/log/2026-12-03-lookup-curriculum.md): recall documents only, restated
+    # verbatim (the roles corpus's canonical template), for 2,500 steps; or 500 steps of key-value
+    # documents (the key next to its value) before them
+    "recall-only": {"data": {**_ROLES_CORPUS, "mixture": {"recall": 1.0}},
+                    "stages": [dict(steps=2500, set={})]},
+    "lookup-recall": {"data": {**_ROLES_CORPUS, "mixture": {"keyval": 1.0}}, "stages": [
+        dict(steps=500, set={}), dict(steps=2000, set={**_LATER, "data.mixture": {"recall": 1.0}})]},
     "roles2r-3k": {"data": _ROLES_CORPUS, "stages": [dict(_FLIP_FIRST, steps=1000),
                                                      _ROLE_LONG]},
     "roles2-all": {"data": _ROLES_CORPUS, "stages": [

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from minigen.data.doctypes import (
     facts,
     inference,
+    keyval,
     lists,
     people,
     process,
@@ -55,4 +56,6 @@ DOC_TYPES: dict[str, DocType] = {
     # exact retrieval and copying (in no mixture but roles2r-recall's and roles2r-lists')
     "recall": DocType(recall.generate, in_context=True),
     "lists": DocType(lists.generate),
+    # lookup with the key next to its value (in no mixture but the lookup recipes')
+    "keyval": DocType(keyval.generate, in_context=True),
 }
