@@ -185,6 +185,41 @@ class GenerationProbe:
                 "probe_gen_global_new_valid": share(glob.new_valid, glob)}
 
 
+# Exact retrieval (minigen.eval.retrieval) on the reversal probe's dev words: the people and syllogism
+# items need it and the reversal items do not (docs/log/2026-12-02-exact-retrieval.md).
+RETRIEVAL_CONTEXTS = 20  # lookup contexts of 4 facts, each asked both ways: 80 copy and 80 flip items
+RETRIEVAL_LINES = 20  # greedy line completions
+
+
+class RetrievalProbe:
+    """The 4-way lookup (`probe_retrieval_copy`, `probe_retrieval_flip`: chance .25 beside the role
+    heuristic) and greedy line completion (`probe_retrieval_line`: chance 0), on dev words."""
+
+    def __init__(self, cfg: RunConfig, tokenizer):
+        from minigen.data.datasets.common import eval_words
+        from minigen.eval.retrieval import KINDS, lookup
+
+        self.words = eval_words("reversal", 0, cfg.data.lexicon_seed, PROBE_WORDS)
+        self.lookup = lookup(self.words, RETRIEVAL_CONTEXTS)
+        self.contexts = [([tokenizer.bos_id] + tokenizer.encode(text), items)
+                         for text, items in self.lookup.contexts]
+        longest = max(len(c) + len(tokenizer.encode(t.prompt + o))
+                      for c, items in self.contexts for t in items for o in t.options)
+        self.fits = longest <= cfg.model.seq_len
+        self.baselines = {f"retrieval_{k}": {"chance": 0.25, "role": self.lookup.baseline(k)} for k in KINDS}
+        self.baselines["retrieval_line"] = {"chance": 0.0}
+
+    def run(self, model, tokenizer, batch_size: int) -> dict[str, float]:
+        from minigen.eval.retrieval import KINDS, line_completion
+        from minigen.eval.scoring import score_items_in_contexts
+
+        groups = score_items_in_contexts(model, tokenizer, self.contexts, batch_size=batch_size)
+        correct = {s.item_id: s.correct() for group in groups for s in group}
+        out = {f"probe_retrieval_{k}": self.lookup.accuracy(correct, k) for k in KINDS}
+        out["probe_retrieval_line"] = line_completion(model, tokenizer, self.words, RETRIEVAL_LINES)
+        return out
+
+
 class Probe:
     """Every probe of `PROBES` whose dataset the run's stream covers. With `counts` (the stream's token
     counts, `minigen.eval.coverage`), a dataset whose probe items hold a token the stream never shows
@@ -219,6 +254,11 @@ class Probe:
         self.skipped = {key: self.sets[PROBES[key][0]].skipped[key] for key in keys}
         self.baselines = {key: self.sets[PROBES[key][0]].baselines[key] for key in keys
                           if key in self.sets[PROBES[key][0]].baselines}
+        # exact retrieval: the reversal probe's words and templates, so its coverage
+        retrieval = RetrievalProbe(cfg, tokenizer) if "reversal" in covered else None
+        self.retrieval = retrieval if retrieval is not None and retrieval.fits else None
+        if self.retrieval is not None:
+            self.baselines.update(self.retrieval.baselines)
 
     @torch.no_grad()
     def run(self, model) -> dict[str, float]:
@@ -237,6 +277,8 @@ class Probe:
         for key, items in self.items.items():
             if items:
                 out[f"probe_{key}"] = sum(correct[PROBES[key][0], t.id] for t in items) / len(items)
+        if self.retrieval is not None:
+            out.update(self.retrieval.run(model, self.tokenizer, self.batch_size))
         if self.generation is not None and model.cfg.seq_len >= GENERATION_MIN_SEQ_LEN:
             out.update(self.generation.run(model, self.tokenizer))
         model.train(was_training)

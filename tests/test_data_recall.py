@@ -1,9 +1,10 @@
-"""Exact-retrieval (`recall`) and copying (`lists`) documents say what their docstrings say."""
+"""Exact-retrieval (`recall`), key-value (`keyval`) and copying (`lists`) documents say what their
+docstrings say."""
 
 import random
 
 from minigen.data.corpus import CorpusConfig
-from minigen.data.doctypes import lists, recall
+from minigen.data.doctypes import keyval, lists, recall
 from minigen.data.doctypes.common import canonical
 from minigen.data.lexicon import Lexicon
 from minigen.data.templates import parse
@@ -32,3 +33,16 @@ def test_list_documents_are_one_line_of_distinct_pool_words_twice():
         words = first.split(" ")
         assert first == second and len(set(words)) == len(words) and set(words) <= set(WORDS)
         assert lists.WORDS[0] <= len(words) <= lists.WORDS[1]
+
+
+def test_keyval_documents_state_pairs_of_distinct_pool_words_then_each_again_in_a_new_order():
+    rng, reordered = random.Random(0), 0
+    for _ in range(200):
+        lines = keyval.generate(rng, WORDS, CFG).split("\n")
+        n = len(lines) // 2
+        assert len(lines) == 2 * n and keyval.PAIRS[0] <= n <= keyval.PAIRS[1]
+        words = [w for line in lines[:n] for w in line.split(" ")]
+        assert len(words) == 2 * n and len(set(words)) == 2 * n and set(words) <= set(WORDS)
+        assert sorted(lines[n:]) == sorted(lines[:n])
+        reordered += lines[n:] != lines[:n]
+    assert reordered > 150

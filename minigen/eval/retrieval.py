@@ -1,0 +1,103 @@
+"""Exact retrieval in context: does a model write the right word from the right line of its context?
+
+The people and syllogism items ask for a word that stands in the context bound to another word of the
+same line (a description's name, a premise's predicate); the reversal items never do (their options
+are " more" and " less"). So this is measured on its own (docs/log/2026-12-02-exact-retrieval.md):
+
+- `lookup` (scored, 4-way): contexts of FACTS comparison facts ("A are more adj than B.", one per line).
+  Each fact is prompted up to "than" in its own direction (`copy`: the answer B ends the prompt's own
+  line) and reversed ("B are less adj than", `flip`: the answer A begins that line). The options are
+  the answer and 3 other words of the context. Chance .25; the strongest cheap heuristic picks among
+  the options that stand in the answer's role (objects for copy, subjects for flip).
+- `list_copy` (greedy): a line of 6 words, then a newline: the share written back exactly.
+- `line_completion` (greedy): FACTS facts, then one fact's first word: the share whose line is written
+  exactly (lookup by a word when every line shares the template's words). Chance 0.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from minigen.data.datasets import TestItem
+from minigen.data.doctypes.common import canonical, random_compare
+from minigen.data.logic import reverse
+from minigen.data.templates import comparison_prompt
+from minigen.inference import generate
+
+FACTS = 4
+KINDS = ("copy", "flip")
+
+
+def _facts(rng: random.Random, words: list[str]):
+    """FACTS comparisons over 2 * FACTS distinct words: (the facts, their words)."""
+    pool = rng.sample(words, 2 * FACTS)
+    return [random_compare(rng, pool[2 * i], pool[2 * i + 1]) for i in range(FACTS)], pool
+
+
+@dataclass
+class Lookup:
+    """The lookup items: (context text, its items) per context, and each item's role-heuristic accuracy."""
+
+    contexts: list[tuple[str, list[TestItem]]]
+    heuristic: dict[str, float]  # item id -> the role heuristic's expected accuracy on it
+
+    def items(self, kind: str) -> list[TestItem]:
+        return [t for _, items in self.contexts for t in items if t.split == kind]
+
+    def accuracy(self, correct: dict[str, bool], kind: str) -> float:
+        """The share of `kind` items answered right (`correct`: item id -> whether it was)."""
+        items = self.items(kind)
+        return sum(correct[t.id] for t in items) / len(items)
+
+    def baseline(self, kind: str) -> float:
+        items = self.items(kind)
+        return sum(self.heuristic[t.id] for t in items) / len(items)
+
+
+def lookup(words: list[str], n_contexts: int, seed: int = 0) -> Lookup:
+    """`n_contexts` contexts of FACTS facts over `words`, each fact asked both ways (copy, flip)."""
+    rng = random.Random(seed)
+    contexts, heuristic = [], {}
+    for c in range(n_contexts):
+        facts, pool = _facts(rng, words)
+        objects = {f.b for f in facts}
+        items = []
+        for j, f in enumerate(facts):
+            for kind, q in (("copy", f), ("flip", reverse(f))):
+                prompt, right = comparison_prompt(q)  # "A are", " more adj than B."
+                head = right.rsplit(" ", 1)[0]
+                picks = [q.b] + rng.sample([w for w in pool if w not in (q.a, q.b)], 3)
+                order = rng.sample(range(4), 4)
+                options = [picks[i] for i in order]
+                same_role = [w for w in options if (w in objects) == (kind == "copy")]
+                item = TestItem(f"{c}-{j}-{kind}", kind, prompt + head, [f" {w}." for w in options],
+                                order.index(0))
+                items.append(item)
+                heuristic[item.id] = 1 / len(same_role)
+        contexts.append(("\n".join(canonical(f) for f in facts) + "\n", items))
+    return Lookup(contexts, heuristic)
+
+
+def _greedy(model, tok, text: str, n_tokens: int) -> str:
+    return tok.decode(generate(model, [[tok.bos_id] + tok.encode(text)], n_tokens)[0])
+
+
+def list_copy(model, tok, words: list[str], n: int = 20, seed: int = 1) -> float:
+    """Share of 6-word lines written back exactly after a newline (greedy)."""
+    rng, exact = random.Random(seed), 0
+    for _ in range(n):
+        line = " ".join(rng.sample(words, 6))
+        exact += _greedy(model, tok, line + "\n", len(tok.encode(line))).strip() == line
+    return exact / n
+
+
+def line_completion(model, tok, words: list[str], n: int = 30, seed: int = 2) -> float:
+    """Share of fact lines completed exactly from their first word, after FACTS facts (greedy)."""
+    rng, exact = random.Random(seed), 0
+    for _ in range(n):
+        facts, _ = _facts(rng, words)
+        f, text = rng.choice(facts), "\n".join(canonical(g) for g in facts) + "\n"
+        target = canonical(f)
+        exact += (f.a + _greedy(model, tok, text + f.a, len(tok.encode(target)))).startswith(target)
+    return exact / n

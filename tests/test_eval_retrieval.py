@@ -1,0 +1,85 @@
+"""The exact-retrieval measure (`minigen.eval.retrieval`) asks what its docstring says, its role
+heuristic is computed on its own options, and the pretraining probe runs it on dev words."""
+
+
+from minigen.data.datasets.common import eval_words
+from minigen.data.logic import Compare
+from minigen.data.templates import parse
+from minigen.eval.retrieval import FACTS, KINDS, line_completion, lookup
+
+DEV = eval_words("reversal", 0, 0, "dev")
+
+
+def test_lookup_items_ask_for_a_word_of_their_context_in_its_own_line_or_reversed():
+    planned = lookup(DEV, 10)
+    assert len(planned.contexts) == 10
+    for text, items in planned.contexts:
+        facts = [parse(line) for line in text.strip().split("\n")]
+        assert len(facts) == FACTS and all(isinstance(f, Compare) for f in facts)
+        words = {w for f in facts for w in (f.a, f.b)}
+        assert len(items) == 2 * FACTS and [t.split for t in items] == list(KINDS) * FACTS
+        for j, (copy, flip) in enumerate(zip(items[::2], items[1::2], strict=True)):
+            f = facts[j]
+            assert copy.options[copy.answer] == f" {f.b}." and copy.prompt.startswith(f.a + " ")
+            assert flip.options[flip.answer] == f" {f.a}." and flip.prompt.startswith(f.b + " ")
+            for t in (copy, flip):
+                assert len(t.options) == 4 and {o[1:-1] for o in t.options} <= words
+                assert parse(t.prompt + t.options[t.answer]) is not None  # a whole comparison
+    # the role heuristic: 1 / (options standing in the answer's role), so between chance and 1
+    for kind in KINDS:
+        assert 0.25 < planned.baseline(kind) < 1.0
+    objects = {t.id: {f.b for f in map(parse, text.strip().split("\n"))} for text, items in planned.contexts
+               for t in items}
+    t = planned.items("flip")[0]
+    assert planned.heuristic[t.id] == 1 / sum(o[1:-1] not in objects[t.id] for o in t.options)
+
+
+def test_lookup_accuracy_counts_each_kind_on_its_own_items():
+    planned = lookup(DEV, 5)
+    right = {t.id: t.split == "copy" for t in planned.items("copy") + planned.items("flip")}
+    assert planned.accuracy(right, "copy") == 1.0 and planned.accuracy(right, "flip") == 0.0
+
+
+def test_line_completion_counts_only_a_line_written_exactly(monkeypatch):
+    """A model that writes the asked line back scores 1, one that writes another line 0."""
+    import minigen.eval.retrieval as retrieval
+
+    class Tok:
+        bos_id = 0
+
+        def encode(self, text):
+            return list(text.encode())
+
+        def decode(self, ids):
+            return bytes(ids).decode()
+
+    for cheat, expected in ((True, 1.0), (False, 0.0)):
+        def fake(model, prompts, n, cheat=cheat):
+            text = bytes(prompts[0][1:]).decode()
+            lines, first = text.split("\n")[:-1], text.split("\n")[-1]
+            mine = [line for line in lines if line.startswith(first + " ")]
+            other = [line for line in lines if not line.startswith(first + " ")]
+            line = mine[0] if cheat else other[0]
+            return [list(line[len(first):].encode())[:n] if cheat else list(line.encode())[:n]]
+
+        monkeypatch.setattr(retrieval, "generate", fake)
+        assert line_completion(None, Tok(), DEV, n=8, seed=3) == expected
+
+
+def test_the_probe_runs_retrieval_on_dev_words_beside_its_baselines(run_dir):
+    import torch
+
+    from minigen.checkpoint import load_run
+    from minigen.probe import RETRIEVAL_CONTEXTS, Probe
+
+    model, tok, cfg = load_run(run_dir)
+    cfg.train.probe_items = 4
+    probe = Probe(cfg, tok, torch.device("cpu"))
+    assert probe.retrieval is not None and len(probe.retrieval.contexts) == RETRIEVAL_CONTEXTS
+    assert probe.retrieval.words == DEV
+    b = probe.baselines
+    assert b["retrieval_copy"]["chance"] == 0.25 and 0.25 < b["retrieval_copy"]["role"] < 1.0
+    assert b["retrieval_line"] == {"chance": 0.0}
+    got = probe.run(model)
+    for key in ("copy", "flip", "line"):
+        assert 0.0 <= got[f"probe_retrieval_{key}"] <= 1.0
