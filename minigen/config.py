@@ -205,6 +205,12 @@ RECIPES: dict[str, dict[str, Any]] = {
                     "stages": [dict(steps=2500, set={})]},
     "lookup-recall": {"data": {**_ROLES_CORPUS, "mixture": {"keyval": 1.0}}, "stages": [
         dict(steps=500, set={}), dict(steps=2000, set={**_LATER, "data.mixture": {"recall": 1.0}})]},
+    # recall-only with half the restated comparisons reversed (the answer begins the line), or with
+    # people documents (reversal_curse's format) as 30% of the stream
+    "recall-flip": {"data": {**_ROLES_CORPUS, "mixture": {"recall": 1.0}, "recall.reversed_share": 0.5},
+                    "stages": [dict(steps=2500, set={})]},
+    "recall-people": {"data": {**_ROLES_CORPUS, "mixture": {"recall": 0.7, "people": 0.3}},
+                      "stages": [dict(steps=2500, set={})]},
     "roles2r-3k": {"data": _ROLES_CORPUS, "stages": [dict(_FLIP_FIRST, steps=1000),
                                                      _ROLE_LONG]},
     "roles2-all": {"data": _ROLES_CORPUS, "stages": [

@@ -46,3 +46,23 @@ def test_keyval_documents_state_pairs_of_distinct_pool_words_then_each_again_in_
         assert sorted(lines[n:]) == sorted(lines[:n])
         reordered += lines[n:] != lines[:n]
     assert reordered > 150
+
+
+def test_recall_reversed_share_reverses_that_share_of_restated_comparisons_only():
+    from minigen.data.doctypes.recall import RecallDocs
+    from minigen.data.logic import Compare, reverse
+
+    cfg = CorpusConfig(canonical_share=1.0, prefix_prob=0.0, recall=RecallDocs(reversed_share=0.5))
+    rng, flipped, compares = random.Random(0), 0, 0
+    for _ in range(300):
+        lines = recall.generate(rng, WORDS, cfg).split("\n")
+        n = len(lines) // 2
+        stated = [parse(line) for line in lines[:n]]
+        for line in lines[n:]:
+            f = parse(line)
+            if f in stated:
+                continue
+            assert isinstance(f, Compare) and reverse(f) in stated  # only comparisons, and validly
+            flipped += 1
+        compares += sum(isinstance(f, Compare) for f in stated)
+    assert 0.4 < flipped / compares < 0.6

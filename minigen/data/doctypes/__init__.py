@@ -54,7 +54,7 @@ DOC_TYPES: dict[str, DocType] = {
     # In no mixture or recipe yet (weight 0): every existing stream and the tokenizer stay as they were.
     "process": DocType(process.generate, in_context=True),
     # exact retrieval and copying (in no mixture but roles2r-recall's and roles2r-lists')
-    "recall": DocType(recall.generate, in_context=True),
+    "recall": DocType(recall.generate, recall.RecallDocs, in_context=True),
     "lists": DocType(lists.generate),
     # lookup with the key next to its value (in no mixture but the lookup recipes')
     "keyval": DocType(keyval.generate, in_context=True),
