@@ -211,6 +211,9 @@ RECIPES: dict[str, dict[str, Any]] = {
                     "stages": [dict(steps=2500, set={})]},
     "recall-people": {"data": {**_ROLES_CORPUS, "mixture": {"recall": 0.7, "people": 0.3}},
                       "stages": [dict(steps=2500, set={})]},
+    # recall-only's first 1,750 steps (the copy lookup forms at 1,500-1,750), then 1,000 of recall-flip's
+    "recall-then-flip": {"data": {**_ROLES_CORPUS, "mixture": {"recall": 1.0}}, "stages": [
+        dict(steps=1750, set={}), dict(steps=1000, set={**_LATER, "data.recall.reversed_share": 0.5})]},
     "roles2r-3k": {"data": _ROLES_CORPUS, "stages": [dict(_FLIP_FIRST, steps=1000),
                                                      _ROLE_LONG]},
     "roles2-all": {"data": _ROLES_CORPUS, "stages": [
