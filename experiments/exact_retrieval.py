@@ -2,8 +2,8 @@
 
 `minigen.eval.retrieval`'s measures on a finished run, on `dev` words (the pretraining probe runs the
 same ones as `probe_retrieval_*` during training): the 4-way lookup (copy / flip, beside the role
-heuristic and chance .25), and the greedy `list` (pool and dev words) and `line` (pool words) checks
-(docs/log/2026-12-02-exact-retrieval.md).
+heuristic and chance .25), and the greedy `list` (pool and dev words) and `line` (pool words) checks,
+and the line part by part (docs/log/2026-12-02-exact-retrieval.md, 2026-12-03-lookup-curriculum.md).
 
     python experiments/exact_retrieval.py RUN_DIR [RUN_DIR ...] [--contexts 40]
 """
@@ -17,7 +17,7 @@ import torch
 from minigen.checkpoint import load_run
 from minigen.data.datasets.common import eval_words
 from minigen.data.lexicon import Lexicon
-from minigen.eval.retrieval import KINDS, line_completion, list_copy, lookup
+from minigen.eval.retrieval import KINDS, line_parts, list_copy, lookup
 from minigen.eval.scoring import score_items_in_contexts
 
 
@@ -29,6 +29,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     print("run | copy | flip | role heuristic copy / flip | chance | list pool / dev | line pool")
+    parts = {}
     for run in args.runs:
         model, tok, cfg = load_run(run)
         dev = eval_words("reversal", 0, cfg.data.lexicon_seed, "dev")
@@ -39,12 +40,15 @@ def main() -> None:
         with torch.no_grad():
             scored = {s.item_id: s.correct() for group in score_items_in_contexts(model, tok, contexts)
                       for s in group}
-            greedy = [list_copy(model, tok, pool), list_copy(model, tok, dev),
-                      line_completion(model, tok, pool)]
+            parts[run] = line_parts(model, tok, pool)
+            greedy = [list_copy(model, tok, pool), list_copy(model, tok, dev), parts[run]["line"]]
         acc = {k: planned.accuracy(scored, k) for k in KINDS}
         print(f"{run} | {acc['copy']:.2f} | {acc['flip']:.2f} | {planned.baseline('copy'):.2f} / "
               f"{planned.baseline('flip'):.2f} | .25 | {greedy[0]:.2f} / {greedy[1]:.2f} | {greedy[2]:.2f}"
               f"  ({len(planned.items('copy'))} items each)")
+    print("\nline pool, part by part (the share right): run | " + " | ".join(next(iter(parts.values()))))
+    for run, shares in parts.items():
+        print(f"{run} | " + " | ".join(f"{v:.2f}" for v in shares.values()))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,18 @@ from minigen.eval.retrieval import FACTS, KINDS, line_completion, lookup
 DEV = eval_words("reversal", 0, 0, "dev")
 
 
+class Tok:
+    """Bytes as tokens: what the fake generators below write is what the measures read."""
+
+    bos_id = 0
+
+    def encode(self, text):
+        return list(text.encode())
+
+    def decode(self, ids):
+        return bytes(ids).decode()
+
+
 def test_lookup_items_ask_for_a_word_of_their_context_in_its_own_line_or_reversed():
     planned = lookup(DEV, 10)
     assert len(planned.contexts) == 10
@@ -44,15 +56,6 @@ def test_line_completion_counts_only_a_line_written_exactly(monkeypatch):
     """A model that writes the asked line back scores 1, one that writes another line 0."""
     import minigen.eval.retrieval as retrieval
 
-    class Tok:
-        bos_id = 0
-
-        def encode(self, text):
-            return list(text.encode())
-
-        def decode(self, ids):
-            return bytes(ids).decode()
-
     for cheat, expected in ((True, 1.0), (False, 0.0)):
         def fake(model, prompts, n, cheat=cheat):
             text = bytes(prompts[0][1:]).decode()
@@ -83,3 +86,23 @@ def test_the_probe_runs_retrieval_on_dev_words_beside_its_baselines(run_dir):
     got = probe.run(model)
     for key in ("copy", "flip", "line"):
         assert 0.0 <= got[f"probe_retrieval_{key}"] <= 1.0
+
+
+def test_line_parts_score_each_word_of_the_written_line(monkeypatch):
+    """The asked line with its object swapped for an unseen word: comparative and adjective right,
+    the object (and so the line) wrong; the line itself: every part right."""
+    import minigen.eval.retrieval as retrieval
+
+    for swap in (False, True):
+        def fake(model, prompts, n, swap=swap):
+            text = bytes(prompts[0][1:]).decode()
+            first = text.split("\n")[-1]
+            line = next(line for line in text.split("\n")[:-1] if line.startswith(first + " "))
+            if swap:
+                line = line.rsplit(" ", 1)[0] + " qqqq."
+            return [list(line[len(first):].encode())]
+
+        monkeypatch.setattr(retrieval, "generate", fake)
+        parts = retrieval.line_parts(None, Tok(), DEV, n=8, seed=3)
+        assert parts["comparative"] == parts["adjective"] == 1.0
+        assert parts["object_piece"] == parts["object"] == parts["line"] == (0.0 if swap else 1.0)

@@ -11,7 +11,8 @@ are " more" and " less"). So this is measured on its own (docs/log/2026-12-02-ex
   the options that stand in the answer's role (objects for copy, subjects for flip).
 - `list_copy` (greedy): a line of 6 words, then a newline: the share written back exactly.
 - `line_completion` (greedy): FACTS facts, then one fact's first word: the share whose line is written
-  exactly (lookup by a word when every line shares the template's words). Chance 0.
+  exactly (lookup by a word when every line shares the template's words). Chance 0. `line_parts`:
+  the same lines, part by part (which of the line's words a model gets right).
 """
 
 from __future__ import annotations
@@ -92,12 +93,33 @@ def list_copy(model, tok, words: list[str], n: int = 20, seed: int = 1) -> float
     return exact / n
 
 
-def line_completion(model, tok, words: list[str], n: int = 30, seed: int = 2) -> float:
-    """Share of fact lines completed exactly from their first word, after FACTS facts (greedy)."""
-    rng, exact = random.Random(seed), 0
+def _completions(model, tok, words: list[str], n: int, seed: int):
+    """n (fact, written line) pairs: FACTS facts, then one fact's first word, completed greedily."""
+    rng = random.Random(seed)
     for _ in range(n):
         facts, _ = _facts(rng, words)
         f, text = rng.choice(facts), "\n".join(canonical(g) for g in facts) + "\n"
-        target = canonical(f)
-        exact += (f.a + _greedy(model, tok, text + f.a, len(tok.encode(target)))).startswith(target)
-    return exact / n
+        yield f, f.a + _greedy(model, tok, text + f.a, len(tok.encode(canonical(f))))
+
+
+def line_completion(model, tok, words: list[str], n: int = 30, seed: int = 2) -> float:
+    """Share of fact lines completed exactly from their first word, after FACTS facts (greedy)."""
+    return sum(line.startswith(canonical(f)) for f, line in _completions(model, tok, words, n, seed)) / n
+
+
+def line_parts(model, tok, words: list[str], n: int = 30, seed: int = 2) -> dict[str, float]:
+    """`line_completion`'s lines, part by part: the share with the right comparative, adjective, first
+    piece of the object (its first token that is not a space), whole object, and whole line."""
+    def piece(word: str):
+        return next((t for t in tok.encode(" " + word) if tok.decode([t]).strip()), None)
+
+    hits = dict.fromkeys(("comparative", "adjective", "object_piece", "object", "line"), 0)
+    for f, line in _completions(model, tok, words, n, seed):
+        w = line.split("\n")[0].rstrip(".").split(" ")  # "A are more adj than B"
+        obj = w[5] if len(w) == 6 else None
+        hits["comparative"] += len(w) > 2 and w[2] == ("more" if f.more else "less")
+        hits["adjective"] += len(w) > 3 and w[3] == f.adj
+        hits["object_piece"] += obj is not None and piece(obj) == piece(f.b)
+        hits["object"] += obj == f.b
+        hits["line"] += line.startswith(canonical(f))
+    return {k: v / n for k, v in hits.items()}
