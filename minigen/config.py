@@ -214,6 +214,11 @@ RECIPES: dict[str, dict[str, Any]] = {
     # recall-only's first 1,750 steps (the copy lookup forms at 1,500-1,750), then 1,000 of recall-flip's
     "recall-then-flip": {"data": {**_ROLES_CORPUS, "mixture": {"recall": 1.0}}, "stages": [
         dict(steps=1750, set={}), dict(steps=1000, set={**_LATER, "data.recall.reversed_share": 0.5})]},
+    # recall-only's first 1,750 steps, then roles2r-long's two stages (tiny-rr's recipe) on role documents
+    "recall-roles2r-long": {"data": {**_ROLES_CORPUS, "mixture": {"recall": 1.0}}, "stages": [
+        dict(steps=1750, set={}),
+        dict(_FLIP_FIRST, set={**_FLIP_FIRST["set"], "train.warmup": 50, "data.mixture": {"roles": 1.0}}),
+        dict(_ROLE_LONG, set={**_ROLE_LONG["set"], "data.mixture": {"roles": 1.0}})]},
     "roles2r-3k": {"data": _ROLES_CORPUS, "stages": [dict(_FLIP_FIRST, steps=1000),
                                                      _ROLE_LONG]},
     "roles2-all": {"data": _ROLES_CORPUS, "stages": [
