@@ -211,12 +211,13 @@ RECIPES: dict[str, dict[str, Any]] = {
                     "stages": [dict(steps=2500, set={})]},
     "recall-people": {"data": {**_ROLES_CORPUS, "mixture": {"recall": 0.7, "people": 0.3}},
                       "stages": [dict(steps=2500, set={})]},
-    # recall-only's first 1,750 steps (the copy lookup forms at 1,500-1,750), then 1,000 of recall-flip's
+    # recall-only (where the copy lookup forms, at 1,500-1,750 steps; a 1,750-step stage does not form
+    # it), then 1,500 steps of recall-flip's documents
     "recall-then-flip": {"data": {**_ROLES_CORPUS, "mixture": {"recall": 1.0}}, "stages": [
-        dict(steps=1750, set={}), dict(steps=1000, set={**_LATER, "data.recall.reversed_share": 0.5})]},
-    # recall-only's first 1,750 steps, then roles2r-long's two stages (tiny-rr's recipe) on role documents
+        dict(steps=2500, set={}), dict(steps=1500, set={**_LATER, "data.recall.reversed_share": 0.5})]},
+    # recall-only, then roles2r-long's two stages (tiny-rr's recipe) on role documents
     "recall-roles2r-long": {"data": {**_ROLES_CORPUS, "mixture": {"recall": 1.0}}, "stages": [
-        dict(steps=1750, set={}),
+        dict(steps=2500, set={}),
         dict(_FLIP_FIRST, set={**_FLIP_FIRST["set"], "train.warmup": 50, "data.mixture": {"roles": 1.0}}),
         dict(_ROLE_LONG, set={**_ROLE_LONG["set"], "data.mixture": {"roles": 1.0}})]},
     "roles2r-3k": {"data": _ROLES_CORPUS, "stages": [dict(_FLIP_FIRST, steps=1000),
