@@ -220,6 +220,12 @@ RECIPES: dict[str, dict[str, Any]] = {
         dict(steps=2500, set={}),
         dict(_FLIP_FIRST, set={**_FLIP_FIRST["set"], "train.warmup": 50, "data.mixture": {"roles": 1.0}}),
         dict(_ROLE_LONG, set={**_ROLE_LONG["set"], "data.mixture": {"roles": 1.0}})]},
+    # the same with recall documents kept as 25% of both role stages (the flip stage unlearns the lookup)
+    "recall-roles2r-mix": {"data": {**_ROLES_CORPUS, "mixture": {"recall": 1.0}}, "stages": [
+        dict(steps=2500, set={}),
+        dict(_FLIP_FIRST, set={**_FLIP_FIRST["set"], "train.warmup": 50,
+                               "data.mixture": {"roles": 0.75, "recall": 0.25}}),
+        dict(_ROLE_LONG, set={**_ROLE_LONG["set"], "data.mixture": {"roles": 0.75, "recall": 0.25}})]},
     "roles2r-3k": {"data": _ROLES_CORPUS, "stages": [dict(_FLIP_FIRST, steps=1000),
                                                      _ROLE_LONG]},
     "roles2-all": {"data": _ROLES_CORPUS, "stages": [
