@@ -220,6 +220,10 @@ RECIPES: dict[str, dict[str, Any]] = {
         dict(steps=2500, set={}),
         dict(_FLIP_FIRST, set={**_FLIP_FIRST["set"], "train.warmup": 50, "data.mixture": {"roles": 1.0}}),
         dict(_ROLE_LONG, set={**_ROLE_LONG["set"], "data.mixture": {"roles": 1.0}})]},
+    # recall-only, then roles2r-long's role stage alone (no flip stage: it unlearns the lookup)
+    "recall-role": {"data": {**_ROLES_CORPUS, "mixture": {"recall": 1.0}}, "stages": [
+        dict(steps=2500, set={}),
+        dict(_ROLE_LONG, set={**_ROLE_LONG["set"], "data.mixture": {"roles": 1.0}})]},
     # the same with recall documents kept as 25% of both role stages (the flip stage unlearns the lookup)
     "recall-roles2r-mix": {"data": {**_ROLES_CORPUS, "mixture": {"recall": 1.0}}, "stages": [
         dict(steps=2500, set={}),
