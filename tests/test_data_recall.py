@@ -13,16 +13,24 @@ WORDS = Lexicon(0).pretrain_words
 CFG = CorpusConfig(canonical_share=0.5, prefix_prob=0.4)
 
 
+def halves(doctype, sizes, cfg=CFG, n=200):
+    """n documents of a stated-then-restated type, as (stated lines, restated lines), each half of a
+    size in `sizes`."""
+    rng = random.Random(0)
+    for _ in range(n):
+        lines = doctype.generate(rng, WORDS, cfg).split("\n")
+        k = len(lines) // 2
+        assert len(lines) == 2 * k and sizes[0] <= k <= sizes[1]
+        yield lines[:k], lines[k:]
+
+
 def test_recall_documents_restate_every_fact_canonically_in_a_new_order():
-    rng, reordered = random.Random(0), 0
-    for _ in range(200):
-        lines = recall.generate(rng, WORDS, CFG).split("\n")
-        n = len(lines) // 2
-        assert len(lines) == 2 * n and recall.FACTS[0] <= n <= recall.FACTS[1]
-        stated = [parse(line) for line in lines[:n]]
+    reordered = 0
+    for first, second in halves(recall, recall.FACTS):
+        stated = [parse(line) for line in first]
         assert None not in stated  # every statement, templates and prefixes too, is one fact
-        assert sorted(lines[n:]) == sorted(canonical(f) for f in stated)
-        reordered += lines[n:] != [canonical(f) for f in stated]
+        assert sorted(second) == sorted(canonical(f) for f in stated)
+        reordered += second != [canonical(f) for f in stated]
     assert reordered > 150
 
 
@@ -36,15 +44,12 @@ def test_list_documents_are_one_line_of_distinct_pool_words_twice():
 
 
 def test_keyval_documents_state_pairs_of_distinct_pool_words_then_each_again_in_a_new_order():
-    rng, reordered = random.Random(0), 0
-    for _ in range(200):
-        lines = keyval.generate(rng, WORDS, CFG).split("\n")
-        n = len(lines) // 2
-        assert len(lines) == 2 * n and keyval.PAIRS[0] <= n <= keyval.PAIRS[1]
-        words = [w for line in lines[:n] for w in line.split(" ")]
-        assert len(words) == 2 * n and len(set(words)) == 2 * n and set(words) <= set(WORDS)
-        assert sorted(lines[n:]) == sorted(lines[:n])
-        reordered += lines[n:] != lines[:n]
+    reordered = 0
+    for first, second in halves(keyval, keyval.PAIRS):
+        words = [w for line in first for w in line.split(" ")]
+        assert len(words) == 2 * len(first) and len(set(words)) == len(words) and set(words) <= set(WORDS)
+        assert sorted(second) == sorted(first)
+        reordered += second != first
     assert reordered > 150
 
 
@@ -53,12 +58,10 @@ def test_recall_reversed_share_reverses_that_share_of_restated_comparisons_only(
     from minigen.data.logic import Compare, reverse
 
     cfg = CorpusConfig(canonical_share=1.0, prefix_prob=0.0, recall=RecallDocs(reversed_share=0.5))
-    rng, flipped, compares = random.Random(0), 0, 0
-    for _ in range(300):
-        lines = recall.generate(rng, WORDS, cfg).split("\n")
-        n = len(lines) // 2
-        stated = [parse(line) for line in lines[:n]]
-        for line in lines[n:]:
+    flipped = compares = 0
+    for first, second in halves(recall, recall.FACTS, cfg, n=300):
+        stated = [parse(line) for line in first]
+        for line in second:
             f = parse(line)
             if f in stated:
                 continue
