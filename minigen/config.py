@@ -173,6 +173,9 @@ _FLIP_MUON = dict(_FLIP_FIRST, set={**_FLIP_FIRST["set"], "train.optimizer": "mu
 _ROLE_REPLAY = dict(_TWO_STAGES[1], set={**_TWO_STAGES[1]["set"], "data.roles.flip_share": 0.3,
                                          "data.roles.replay_restated": False})
 _ROLE_LONG = dict(_ROLE_REPLAY, steps=2000)  # roles2r-long's role stage (tiny-rr's)
+# recall documents only, in the roles corpus's one template, and recall-only's stage (the lookup recipes)
+_RECALL_CORPUS = {**_ROLES_CORPUS, "mixture": {"recall": 1.0}}
+_RECALL_STAGE = dict(steps=2500, set={})
 RECIPES: dict[str, dict[str, Any]] = {
     "roles2": {"data": _ROLES_CORPUS, "stages": _TWO_STAGES},  # tiny's default
     "mixed": {"data": {}},  # the corpus defaults; steps from the shape
@@ -201,32 +204,30 @@ RECIPES: dict[str, dict[str, Any]] = {
     # A lookup curriculum (docs/log/2026-12-03-lookup-curriculum.md): recall documents only, restated
     # verbatim (the roles corpus's canonical template), for 2,500 steps; or 500 steps of key-value
     # documents (the key next to its value) before them
-    "recall-only": {"data": {**_ROLES_CORPUS, "mixture": {"recall": 1.0}},
-                    "stages": [dict(steps=2500, set={})]},
+    "recall-only": {"data": _RECALL_CORPUS, "stages": [_RECALL_STAGE]},
     "lookup-recall": {"data": {**_ROLES_CORPUS, "mixture": {"keyval": 1.0}}, "stages": [
         dict(steps=500, set={}), dict(steps=2000, set={**_LATER, "data.mixture": {"recall": 1.0}})]},
     # recall-only with half the restated comparisons reversed (the answer begins the line), or with
     # people documents (reversal_curse's format) as 30% of the stream
-    "recall-flip": {"data": {**_ROLES_CORPUS, "mixture": {"recall": 1.0}, "recall.reversed_share": 0.5},
-                    "stages": [dict(steps=2500, set={})]},
+    "recall-flip": {"data": {**_RECALL_CORPUS, "recall.reversed_share": 0.5}, "stages": [_RECALL_STAGE]},
     "recall-people": {"data": {**_ROLES_CORPUS, "mixture": {"recall": 0.7, "people": 0.3}},
-                      "stages": [dict(steps=2500, set={})]},
-    # recall-only (where the copy lookup forms, at 1,500-1,750 steps; a 1,750-step stage does not form
+                      "stages": [_RECALL_STAGE]},
+    # recall-only (where the copy lookup forms, at 1,250-2,000 steps; a 1,750-step stage does not form
     # it), then 1,500 steps of recall-flip's documents
-    "recall-then-flip": {"data": {**_ROLES_CORPUS, "mixture": {"recall": 1.0}}, "stages": [
-        dict(steps=2500, set={}), dict(steps=1500, set={**_LATER, "data.recall.reversed_share": 0.5})]},
+    "recall-then-flip": {"data": _RECALL_CORPUS, "stages": [
+        _RECALL_STAGE, dict(steps=1500, set={**_LATER, "data.recall.reversed_share": 0.5})]},
     # recall-only, then roles2r-long's two stages (tiny-rr's recipe) on role documents
-    "recall-roles2r-long": {"data": {**_ROLES_CORPUS, "mixture": {"recall": 1.0}}, "stages": [
-        dict(steps=2500, set={}),
+    "recall-roles2r-long": {"data": _RECALL_CORPUS, "stages": [
+        _RECALL_STAGE,
         dict(_FLIP_FIRST, set={**_FLIP_FIRST["set"], "train.warmup": 50, "data.mixture": {"roles": 1.0}}),
         dict(_ROLE_LONG, set={**_ROLE_LONG["set"], "data.mixture": {"roles": 1.0}})]},
     # recall-only, then roles2r-long's role stage alone (no flip stage: it unlearns the lookup)
-    "recall-role": {"data": {**_ROLES_CORPUS, "mixture": {"recall": 1.0}}, "stages": [
-        dict(steps=2500, set={}),
+    "recall-role": {"data": _RECALL_CORPUS, "stages": [
+        _RECALL_STAGE,
         dict(_ROLE_LONG, set={**_ROLE_LONG["set"], "data.mixture": {"roles": 1.0}})]},
     # the same with recall documents kept as 25% of both role stages (the flip stage unlearns the lookup)
-    "recall-roles2r-mix": {"data": {**_ROLES_CORPUS, "mixture": {"recall": 1.0}}, "stages": [
-        dict(steps=2500, set={}),
+    "recall-roles2r-mix": {"data": _RECALL_CORPUS, "stages": [
+        _RECALL_STAGE,
         dict(_FLIP_FIRST, set={**_FLIP_FIRST["set"], "train.warmup": 50,
                                "data.mixture": {"roles": 0.75, "recall": 0.25}}),
         dict(_ROLE_LONG, set={**_ROLE_LONG["set"], "data.mixture": {"roles": 0.75, "recall": 0.25}})]},

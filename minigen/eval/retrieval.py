@@ -93,18 +93,9 @@ def list_copy(model, tok, words: list[str], n: int = 20, seed: int = 1) -> float
     return exact / n
 
 
-def _completions(model, tok, words: list[str], n: int, seed: int):
-    """n (fact, written line) pairs: FACTS facts, then one fact's first word, completed greedily."""
-    rng = random.Random(seed)
-    for _ in range(n):
-        facts, _ = _facts(rng, words)
-        f, text = rng.choice(facts), "\n".join(canonical(g) for g in facts) + "\n"
-        yield f, f.a + _greedy(model, tok, text + f.a, len(tok.encode(canonical(f))))
-
-
 def line_completion(model, tok, words: list[str], n: int = 30, seed: int = 2) -> float:
     """Share of fact lines completed exactly from their first word, after FACTS facts (greedy)."""
-    return sum(line.startswith(canonical(f)) for f, line in _completions(model, tok, words, n, seed)) / n
+    return line_parts(model, tok, words, n, seed)["line"]
 
 
 def line_parts(model, tok, words: list[str], n: int = 30, seed: int = 2) -> dict[str, float]:
@@ -113,8 +104,12 @@ def line_parts(model, tok, words: list[str], n: int = 30, seed: int = 2) -> dict
     def piece(word: str):
         return next((t for t in tok.encode(" " + word) if tok.decode([t]).strip()), None)
 
+    rng = random.Random(seed)
     hits = dict.fromkeys(("comparative", "adjective", "object_piece", "object", "line"), 0)
-    for f, line in _completions(model, tok, words, n, seed):
+    for _ in range(n):
+        facts, _ = _facts(rng, words)
+        f, text = rng.choice(facts), "\n".join(canonical(g) for g in facts) + "\n"
+        line = f.a + _greedy(model, tok, text + f.a, len(tok.encode(canonical(f))))
         w = line.split("\n")[0].rstrip(".").split(" ")  # "A are more adj than B"
         obj = w[5] if len(w) == 6 else None
         hits["comparative"] += len(w) > 2 and w[2] == ("more" if f.more else "less")
