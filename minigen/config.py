@@ -231,6 +231,13 @@ RECIPES: dict[str, dict[str, Any]] = {
         dict(_FLIP_FIRST, set={**_FLIP_FIRST["set"], "train.warmup": 50,
                                "data.mixture": {"roles": 0.75, "recall": 0.25}}),
         dict(_ROLE_LONG, set={**_ROLE_LONG["set"], "data.mixture": {"roles": 0.75, "recall": 0.25}})]},
+    # The reversed lookup alone, with no forward lookup to collide with
+    # (docs/log/2026-12-05-reversed-lookup.md): recall-only with every restated comparison reversed (the
+    # answer begins the line), or people documents only (2-4 people in paraphrase templates, then some
+    # restated in the other order: always a reversed lookup)
+    "recall-rev": {"data": {**_RECALL_CORPUS, "recall.reversed_share": 1.0}, "stages": [_RECALL_STAGE]},
+    "people-only": {"data": {**_ROLES_CORPUS, "mixture": {"people": 1.0}, "facts_max": 8},
+                    "stages": [_RECALL_STAGE]},
     "roles2r-3k": {"data": _ROLES_CORPUS, "stages": [dict(_FLIP_FIRST, steps=1000),
                                                      _ROLE_LONG]},
     "roles2-all": {"data": _ROLES_CORPUS, "stages": [
