@@ -236,6 +236,9 @@ RECIPES: dict[str, dict[str, Any]] = {
     # answer begins the line), or people documents only (2-4 people in paraphrase templates, then some
     # restated in the other order: always a reversed lookup)
     "recall-rev": {"data": {**_RECALL_CORPUS, "recall.reversed_share": 1.0}, "stages": [_RECALL_STAGE]},
+    # recall-rev, then 2,500 more steps of its documents (a new stream): does the reversed lookup come later?
+    "recall-rev-long": {"data": {**_RECALL_CORPUS, "recall.reversed_share": 1.0},
+                        "stages": [_RECALL_STAGE, dict(steps=2500, set=_LATER)]},
     "people-only": {"data": {**_ROLES_CORPUS, "mixture": {"people": 1.0}, "facts_max": 8},
                     "stages": [_RECALL_STAGE]},
     "roles2r-3k": {"data": _ROLES_CORPUS, "stages": [dict(_FLIP_FIRST, steps=1000),
