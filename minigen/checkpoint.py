@@ -60,6 +60,25 @@ def read_config(run_dir: Path) -> RunConfig:
             from None
 
 
+def read_meta(run_dir: Path) -> dict:
+    """The provenance a run's config.json keeps beside its config (commit, preset, recipe, ...)."""
+    return json.loads((Path(run_dir) / CONFIG).read_text()).get("meta", {})
+
+
+def extension_difference(old: RunConfig, new: RunConfig) -> str | None:
+    """Why `new` does not extend the run `old` (None when it does): `new` runs every stage of `old`
+    unchanged (a run without stages is one stage), then more, and differs in nothing else."""
+    old_stages = old.stages or [{"steps": old.train.steps, "set": {}}]
+    if len(new.stages) <= len(old_stages):
+        return f"it has {len(new.stages)} stage(s) and the run {len(old_stages)}; it needs more"
+    for i, (a, b) in enumerate(zip(old_stages, new.stages[:len(old_stages)], strict=True)):
+        if int(a["steps"]) != int(b["steps"]) or dict(a.get("set", {})) != dict(b.get("set", {})):
+            return f"stage {i + 1} differs: {a!r} -> {b!r}"
+    same_rest = RunConfig.from_dict({**new.to_dict(), "stages": old.stages})
+    same_rest.train.steps = old.train.steps
+    return config_difference(old, same_rest)
+
+
 def config_difference(old: RunConfig, new: RunConfig) -> str | None:
     """The first 'section.key: old -> new' difference, or None when the configs are the same."""
     a, b = old.to_dict(), new.to_dict()

@@ -60,6 +60,8 @@ def pretrain(
     steps: Optional[int] = typer.Option(None, help="Override the preset's number of optimizer steps (a "
                                         "curriculum's stages keep their shares)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in OUT exactly where it stopped."),
+    extend: bool = typer.Option(False, "--extend", help="Continue the run in OUT under a longer recipe: "
+                                "its stages unchanged, then more (the same run as that recipe from step 0)."),
     set_: list[str] = typer.Option([], "--set", help="Override a config field: --set train.lr=1e-3, "
                                    f"data.roles.confusers=0.8. Keys: {config_keys_help()}."),
     recipe: Optional[str] = typer.Option(None, help="Train the preset's shape on another recipe: "
@@ -70,7 +72,7 @@ def pretrain(
     from minigen.pretrain import run_pretrain
 
     run_pretrain(preset=preset, out=out, steps=steps, resume=resume, overrides=list(set_), wandb_mode=wandb,
-                 recipe=recipe)
+                 recipe=recipe, extend=extend)
 
 
 @app.command()

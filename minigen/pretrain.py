@@ -90,11 +90,11 @@ def cached_tokenizer(data_cfg):
     return tokenizer
 
 
-def prepare_run_dir(out: Path, resume: bool) -> None:
+def prepare_run_dir(out: Path, resume: bool, flag: str = "--resume") -> None:
     output_dir(out)
     if resume:
         if not (out / ckpt.CONFIG).exists():
-            raise UserError(f"--resume: {out} holds no run to resume; start it with "
+            raise UserError(f"{flag}: {out} holds no run to continue; start it with "
                             f"`minigen pretrain --out {out}`")
     elif out.exists() and any(out.iterdir()):
         raise UserError(f"{out} is not empty; pass --resume to continue that run, or choose a new --out")
@@ -144,7 +144,10 @@ class RowStream:
 
 def run_pretrain(preset: str = "tiny", out: Path | None = None, steps: int | None = None,
                  resume: bool = False, overrides: list[str] | None = None,
-                 wandb_mode: str = "offline", recipe: str | None = None) -> Path:
+                 wandb_mode: str = "offline", recipe: str | None = None, extend: bool = False) -> Path:
+    """Pretrain into `out`. `resume`: continue the run there exactly where it stopped. `extend`: continue it
+    under a config that runs the run's stages unchanged and then more (a longer recipe), exactly as a
+    run of that config from step 0 would; config.json then holds the new config."""
     from minigen.data.tokenizer import Tokenizer
     from minigen.eval.coverage import corpus_token_counts, write_counts
     from minigen.model import Transformer
@@ -154,7 +157,9 @@ def run_pretrain(preset: str = "tiny", out: Path | None = None, steps: int | Non
         raise UserError(f"--wandb {wandb_mode!r} is unknown; use online, offline or disabled")
     cfg = resolve_config(preset, steps, overrides or [], recipe)
     out = Path(out) if out is not None else Path("runs") / preset
-    prepare_run_dir(out, resume)  # every rank checks, so a bad call fails everywhere at once
+    resume = resume or extend
+    # every rank checks, so a bad call fails everywhere at once
+    prepare_run_dir(out, resume, "--extend" if extend else "--resume")
     device = setup_distributed()
     rank, world_size = world()
     if cfg.train.batch_size % (world_size * cfg.train.grad_accum):
@@ -172,7 +177,17 @@ def run_pretrain(preset: str = "tiny", out: Path | None = None, steps: int | Non
     tokenizer = Tokenizer.load(out / ckpt.TOKENIZER)
     if cfg.model.vocab_size == 0:
         cfg.model.vocab_size = tokenizer.vocab_size
-    if resume:
+    if extend:
+        diff = ckpt.extension_difference(ckpt.read_config(out), cfg)
+        if diff is not None:
+            raise UserError(f"--extend: this config does not extend the run in {out} ({diff}); use a recipe "
+                            "that runs the run's stages unchanged, then more")
+        if rank == 0:
+            meta = ckpt.read_meta(out)
+            ckpt.write_config(out, cfg, {**meta, "recipe": recipe, "extended": [
+                *meta.get("extended", []), {"from_recipe": meta.get("recipe"), "from_steps":
+                                            ckpt.read_config(out).train.steps, **ckpt.provenance()}]})
+    elif resume:
         diff = ckpt.config_difference(ckpt.read_config(out), cfg)
         if diff is not None:
             raise UserError(f"--resume with a different config ({diff}); rerun with the run's own settings "

@@ -152,3 +152,30 @@ def test_a_stage_that_freezes_layers_keeps_them_and_a_wrong_name_stops_before_tr
     proc = pretrain(tmp_path / "wrong", dict(env, MICRO_PRESET=json.dumps(wrong)))
     assert proc.returncode == 2 and "names no parameter" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "wrong" / "metrics.jsonl").exists() or not records(tmp_path / "wrong")
+
+
+def test_extending_a_run_by_a_stage_is_the_longer_run_and_a_config_that_does_not_extend_it_stops(
+        reference, tmp_path, env):
+    """`--extend`: a run of the first stage, continued under the two-stage config, ends bitwise where the
+    two-stage run from step 0 ends; its config.json is then the two-stage one, with where it came from."""
+    out = tmp_path / "extended"
+    first = dict(env, MICRO_PRESET=json.dumps(dict(MICRO, stages=MICRO["stages"][:1])))
+    assert pretrain(out, first).returncode == 0
+    same = pretrain(out, first, "--extend")  # the run's own config does not extend it
+    assert same.returncode == 2 and "does not extend" in same.stderr and "Traceback" not in same.stderr
+    other = dict(MICRO, stages=[dict(MICRO["stages"][0], steps=5), MICRO["stages"][1]])
+    proc = pretrain(out, dict(env, MICRO_PRESET=json.dumps(other)), "--extend")
+    assert proc.returncode == 2 and "stage 1 differs" in proc.stderr
+    proc = pretrain(out, env, "--extend", "--set", "model.d_model=16", "--set", "model.n_head=2")
+    assert proc.returncode == 2 and "model.d_model" in proc.stderr
+    assert [r["step"] for r in records(out)] == list(range(1, 7))  # nothing written by the refusals
+    proc = pretrain(out, env, "--extend")
+    assert proc.returncode == 0, proc.stderr
+    want, got = load_file(reference / "model.safetensors"), load_file(out / "model.safetensors")
+    assert all(torch.equal(want[name], got[name]) for name in want)
+    assert [r["loss"] for r in records(out)] == [r["loss"] for r in records(reference)]
+    config = json.loads((out / "config.json").read_text())
+    assert config["stages"] == MICRO["stages"] and config["train"]["steps"] == 12
+    assert [e["from_steps"] for e in config["meta"]["extended"]] == [6]
+    proc = pretrain(tmp_path / "none", env, "--extend")
+    assert proc.returncode == 2 and "--extend" in proc.stderr and "no run to continue" in proc.stderr
