@@ -17,7 +17,7 @@ import torch
 from minigen.checkpoint import load_run
 from minigen.data.datasets.common import eval_words
 from minigen.data.lexicon import Lexicon
-from minigen.eval.retrieval import KINDS, line_parts, list_copy, lookup
+from minigen.eval.retrieval import KINDS, line_parts, list_copy, lookup, pair_lookup
 from minigen.eval.scoring import score_items_in_contexts
 
 
@@ -28,27 +28,33 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    print("run | copy | flip | role heuristic copy / flip | chance | list pool / dev | line pool")
+    print("run | copy | flip | role heuristic copy / flip | chance | list pool / dev | line pool | "
+          "key-value copy / flip (heuristic)")
     parts = {}
     for run in args.runs:
         model, tok, cfg = load_run(run)
         dev = eval_words("reversal", 0, cfg.data.lexicon_seed, "dev")
         pool = Lexicon(cfg.data.lexicon_seed).pretrain_words
-        planned = lookup(dev, args.contexts)
-        contexts = [([tok.bos_id] + tok.encode(text), items) for text, items in planned.contexts]
+        planned, pairs = lookup(dev, args.contexts), pair_lookup(dev, args.contexts)
         model.eval()
         with torch.no_grad():
-            scored = {s.item_id: s.correct() for group in score_items_in_contexts(model, tok, contexts)
-                      for s in group}
+            scored, scored_pairs = (score(model, tok, p) for p in (planned, pairs))
             parts[run] = line_parts(model, tok, pool)
             greedy = [list_copy(model, tok, pool), list_copy(model, tok, dev), parts[run]["line"]]
         acc = {k: planned.accuracy(scored, k) for k in KINDS}
+        kv = " / ".join(f"{pairs.accuracy(scored_pairs, k):.2f} ({pairs.baseline(k):.2f})" for k in KINDS)
         print(f"{run} | {acc['copy']:.2f} | {acc['flip']:.2f} | {planned.baseline('copy'):.2f} / "
-              f"{planned.baseline('flip'):.2f} | .25 | {greedy[0]:.2f} / {greedy[1]:.2f} | {greedy[2]:.2f}"
-              f"  ({len(planned.items('copy'))} items each)")
+              f"{planned.baseline('flip'):.2f} | .25 | {greedy[0]:.2f} / {greedy[1]:.2f} | {greedy[2]:.2f} | "
+              f"{kv}  ({len(planned.items('copy'))} items each)")
     print("\nline pool, part by part (the share right): run | " + " | ".join(next(iter(parts.values()))))
     for run, shares in parts.items():
         print(f"{run} | " + " | ".join(f"{v:.2f}" for v in shares.values()))
+
+
+def score(model, tok, planned) -> dict[str, bool]:
+    """Item id -> whether the model's highest-scored option is the answer, in the planned contexts."""
+    contexts = [([tok.bos_id] + tok.encode(text), items) for text, items in planned.contexts]
+    return {s.item_id: s.correct() for group in score_items_in_contexts(model, tok, contexts) for s in group}
 
 
 if __name__ == "__main__":

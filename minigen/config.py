@@ -236,6 +236,9 @@ RECIPES: dict[str, dict[str, Any]] = {
     # answer begins the line), or people documents only (2-4 people in paraphrase templates, then some
     # restated in the other order: always a reversed lookup)
     "recall-rev": {"data": {**_RECALL_CORPUS, "recall.reversed_share": 1.0}, "stages": [_RECALL_STAGE]},
+    # the shortest reversed lookup: key-value lines, each restated "value key"
+    "keyval-rev": {"data": {**_ROLES_CORPUS, "mixture": {"keyval": 1.0}, "keyval.reversed_share": 1.0},
+                   "stages": [_RECALL_STAGE]},
     # recall-rev, then 2,500 more steps of its documents (a new stream): does the reversed lookup come later?
     "recall-rev-long": {"data": {**_RECALL_CORPUS, "recall.reversed_share": 1.0},
                         "stages": [_RECALL_STAGE, dict(steps=2500, set=_LATER)]},

@@ -69,3 +69,19 @@ def test_recall_reversed_share_reverses_that_share_of_restated_comparisons_only(
             flipped += 1
         compares += sum(isinstance(f, Compare) for f in stated)
     assert 0.4 < flipped / compares < 0.6
+
+
+def test_keyval_reversed_share_writes_that_share_of_restated_lines_value_first():
+    from minigen.data.doctypes.keyval import KeyvalDocs
+
+    cfg = CorpusConfig(keyval=KeyvalDocs(reversed_share=0.5))
+    flipped = total = 0
+    for first, second in halves(keyval, keyval.PAIRS, cfg, n=300):
+        stated = set(first)
+        for line in second:
+            if line not in stated:
+                assert " ".join(line.split(" ")[::-1]) in stated
+                flipped += 1
+        assert len({frozenset(line.split(" ")) for line in second}) == len(first)  # each pair once
+        total += len(second)
+    assert 0.4 < flipped / total < 0.6

@@ -5,7 +5,7 @@ heuristic is computed on its own options, and the pretraining probe runs it on d
 from minigen.data.datasets.common import eval_words
 from minigen.data.logic import Compare
 from minigen.data.templates import parse
-from minigen.eval.retrieval import FACTS, KINDS, line_completion, lookup
+from minigen.eval.retrieval import FACTS, KINDS, line_completion, lookup, pair_lookup
 
 DEV = eval_words("reversal", 0, 0, "dev")
 
@@ -44,6 +44,22 @@ def test_lookup_items_ask_for_a_word_of_their_context_in_its_own_line_or_reverse
                for t in items}
     t = planned.items("flip")[0]
     assert planned.heuristic[t.id] == 1 / sum(o[1:-1] not in objects[t.id] for o in t.options)
+
+
+def test_pair_lookup_asks_a_key_for_its_value_and_a_value_for_its_key():
+    planned = pair_lookup(DEV, 10)
+    for text, items in planned.contexts:
+        pairs = [tuple(line.split(" ")) for line in text.strip().split("\n")]
+        assert len(pairs) == FACTS and all(len(p) == 2 for p in pairs)
+        words = {w for p in pairs for w in p}
+        assert len(words) == 2 * FACTS and [t.split for t in items] == list(KINDS) * FACTS
+        for (key, value), copy, flip in zip(pairs, items[::2], items[1::2], strict=True):
+            assert (copy.prompt, copy.options[copy.answer]) == (key, f" {value}\n")
+            assert (flip.prompt, flip.options[flip.answer]) == (value, f" {key}\n")
+            for t, column in ((copy, {v for _, v in pairs}), (flip, {k for k, _ in pairs})):
+                assert len(set(t.options)) == 4 and {o.strip() for o in t.options} <= words
+                assert planned.heuristic[t.id] == 1 / sum(o.strip() in column for o in t.options)
+    assert all(0.25 < planned.baseline(kind) < 1.0 for kind in KINDS)
 
 
 def test_lookup_accuracy_counts_each_kind_on_its_own_items():

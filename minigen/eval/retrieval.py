@@ -9,6 +9,8 @@ are " more" and " less"). So this is measured on its own (docs/log/2026-12-02-ex
   line) and reversed ("B are less adj than", `flip`: the answer A begins that line). The options are
   the answer and 3 other words of the context. Chance .25; the strongest cheap heuristic picks among
   the options that stand in the answer's role (objects for copy, subjects for flip).
+- `pair_lookup` (scored, 4-way): the same on key-value lines ("k v", keyval documents' form): a key
+  asks for its value (`copy`), a value for its key (`flip`: the shortest reversed lookup).
 - `list_copy` (greedy): a line of 6 words, then a newline: the share written back exactly.
 - `line_completion` (greedy): FACTS facts, then one fact's first word: the share whose line is written
   exactly (lookup by a word when every line shares the template's words). Chance 0. `line_parts`:
@@ -77,6 +79,29 @@ def lookup(words: list[str], n_contexts: int, seed: int = 0) -> Lookup:
                 items.append(item)
                 heuristic[item.id] = 1 / len(same_role)
         contexts.append(("\n".join(canonical(f) for f in facts) + "\n", items))
+    return Lookup(contexts, heuristic)
+
+
+def pair_lookup(words: list[str], n_contexts: int, seed: int = 0) -> Lookup:
+    """`n_contexts` contexts of FACTS key-value lines over `words`, each pair asked both ways: the key
+    followed by its value (copy), the value followed by its key (flip); the other 3 options are other
+    words of the context, and the role heuristic picks among the options in the answer's column."""
+    rng = random.Random(seed)
+    contexts, heuristic = [], {}
+    for c in range(n_contexts):
+        pool = rng.sample(words, 2 * FACTS)
+        pairs = [(pool[2 * i], pool[2 * i + 1]) for i in range(FACTS)]
+        items = []
+        for j, (key, value) in enumerate(pairs):
+            for kind, (asked, answer) in (("copy", (key, value)), ("flip", (value, key))):
+                picks = [answer] + rng.sample([w for w in pool if w not in (key, value)], 3)
+                order = rng.sample(range(4), 4)
+                options = [picks[i] for i in order]
+                column = {v for _, v in pairs} if kind == "copy" else {k for k, _ in pairs}
+                item = TestItem(f"{c}-{j}-{kind}", kind, asked, [f" {w}\n" for w in options], order.index(0))
+                items.append(item)
+                heuristic[item.id] = 1 / sum(w in column for w in options)
+        contexts.append(("\n".join(f"{k} {v}" for k, v in pairs) + "\n", items))
     return Lookup(contexts, heuristic)
 
 

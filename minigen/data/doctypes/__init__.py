@@ -57,5 +57,5 @@ DOC_TYPES: dict[str, DocType] = {
     "recall": DocType(recall.generate, recall.RecallDocs, in_context=True),
     "lists": DocType(lists.generate),
     # lookup with the key next to its value (in no mixture but the lookup recipes')
-    "keyval": DocType(keyval.generate, in_context=True),
+    "keyval": DocType(keyval.generate, keyval.KeyvalDocs, in_context=True),
 }
