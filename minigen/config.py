@@ -236,6 +236,10 @@ RECIPES: dict[str, dict[str, Any]] = {
     # answer begins the line), or people documents only (2-4 people in paraphrase templates, then some
     # restated in the other order: always a reversed lookup)
     "recall-rev": {"data": {**_RECALL_CORPUS, "recall.reversed_share": 1.0}, "stages": [_RECALL_STAGE]},
+    # recall-rev with every fact a comparison over distinct words (4-8 subjects: the role does not give
+    # the answer away, as it does with recall's 1-2 comparisons a document)
+    "recall-rev-cmp": {"data": {**_RECALL_CORPUS, "recall.reversed_share": 1.0, "recall.compare_only": True},
+                       "stages": [_RECALL_STAGE]},
     # the shortest reversed lookup: key-value lines, each restated "value key"
     "keyval-rev": {"data": {**_ROLES_CORPUS, "mixture": {"keyval": 1.0}, "keyval.reversed_share": 1.0},
                    "stages": [_RECALL_STAGE]},

@@ -85,3 +85,17 @@ def test_keyval_reversed_share_writes_that_share_of_restated_lines_value_first()
         assert len({frozenset(line.split(" ")) for line in second}) == len(first)  # each pair once
         total += len(second)
     assert 0.4 < flipped / total < 0.6
+
+
+def test_recall_compare_only_states_comparisons_over_distinct_words():
+    from minigen.data.doctypes.recall import RecallDocs
+    from minigen.data.logic import Compare, reverse
+
+    cfg = CorpusConfig(canonical_share=1.0, prefix_prob=0.0,
+                       recall=RecallDocs(reversed_share=1.0, compare_only=True))
+    for first, second in halves(recall, recall.FACTS, cfg, n=100):
+        stated = [parse(line) for line in first]
+        assert all(isinstance(f, Compare) for f in stated)
+        words = [w for f in stated for w in (f.a, f.b)]
+        assert len(set(words)) == len(words)  # each subject once: its role names no single answer
+        assert sorted(second) == sorted(canonical(reverse(f)) for f in stated)
