@@ -243,6 +243,11 @@ RECIPES: dict[str, dict[str, Any]] = {
     # the shortest reversed lookup: key-value lines, each restated "value key"
     "keyval-rev": {"data": {**_ROLES_CORPUS, "mixture": {"keyval": 1.0}, "keyval.reversed_share": 1.0},
                    "stages": [_RECALL_STAGE]},
+    # keyval-rev, then people documents alone (people-only's stage): does the reversed lookup learned on
+    # key-value lines carry to a person's name from a description?
+    "keyval-rev-people": {"data": {**_ROLES_CORPUS, "mixture": {"keyval": 1.0}, "keyval.reversed_share": 1.0},
+                          "stages": [_RECALL_STAGE, dict(steps=2500, set={
+                              **_LATER, "data.mixture": {"people": 1.0}, "data.facts_max": 8})]},
     # recall-rev, then 2,500 more steps of its documents (a new stream): does the reversed lookup come later?
     "recall-rev-long": {"data": {**_RECALL_CORPUS, "recall.reversed_share": 1.0},
                         "stages": [_RECALL_STAGE, dict(steps=2500, set=_LATER)]},
