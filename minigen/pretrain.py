@@ -177,6 +177,8 @@ def run_pretrain(preset: str = "tiny", out: Path | None = None, steps: int | Non
     tokenizer = Tokenizer.load(out / ckpt.TOKENIZER)
     if cfg.model.vocab_size == 0:
         cfg.model.vocab_size = tokenizer.vocab_size
+    if extend and ckpt.config_difference(ckpt.read_config(out), cfg) is None:
+        extend = False  # extended already (and stopped since): continue it as --resume does
     if extend:
         diff = ckpt.extension_difference(ckpt.read_config(out), cfg)
         if diff is not None:

@@ -161,8 +161,9 @@ def test_extending_a_run_by_a_stage_is_the_longer_run_and_a_config_that_does_not
     out = tmp_path / "extended"
     first = dict(env, MICRO_PRESET=json.dumps(dict(MICRO, stages=MICRO["stages"][:1])))
     assert pretrain(out, first).returncode == 0
-    same = pretrain(out, first, "--extend")  # the run's own config does not extend it
-    assert same.returncode == 2 and "does not extend" in same.stderr and "Traceback" not in same.stderr
+    fewer = dict(env, MICRO_PRESET=json.dumps(dict(MICRO, stages=[dict(MICRO["stages"][0], steps=3)])))
+    proc = pretrain(out, fewer, "--extend")  # a stage fewer (and shorter) does not extend the run
+    assert proc.returncode == 2 and "does not extend" in proc.stderr and "Traceback" not in proc.stderr
     other = dict(MICRO, stages=[dict(MICRO["stages"][0], steps=5), MICRO["stages"][1]])
     proc = pretrain(out, dict(env, MICRO_PRESET=json.dumps(other)), "--extend")
     assert proc.returncode == 2 and "stage 1 differs" in proc.stderr
@@ -177,5 +178,9 @@ def test_extending_a_run_by_a_stage_is_the_longer_run_and_a_config_that_does_not
     config = json.loads((out / "config.json").read_text())
     assert config["stages"] == MICRO["stages"] and config["train"]["steps"] == 12
     assert [e["from_steps"] for e in config["meta"]["extended"]] == [6]
+    again = pretrain(out, env, "--extend")  # extended already: continued as --resume does (nothing left)
+    assert again.returncode == 0, again.stderr
+    assert json.loads((out / "config.json").read_text()) == config
+    assert torch.equal(load_file(out / "model.safetensors")[name := next(iter(want))], want[name])
     proc = pretrain(tmp_path / "none", env, "--extend")
     assert proc.returncode == 2 and "--extend" in proc.stderr and "no run to continue" in proc.stderr
