@@ -177,20 +177,21 @@ def run_pretrain(preset: str = "tiny", out: Path | None = None, steps: int | Non
     tokenizer = Tokenizer.load(out / ckpt.TOKENIZER)
     if cfg.model.vocab_size == 0:
         cfg.model.vocab_size = tokenizer.vocab_size
-    if extend and ckpt.config_difference(ckpt.read_config(out), cfg) is None:
+    old = ckpt.read_config(out) if resume else None
+    if extend and ckpt.config_difference(old, cfg) is None:
         extend = False  # extended already (and stopped since): continue it as --resume does
     if extend:
-        diff = ckpt.extension_difference(ckpt.read_config(out), cfg)
+        diff = ckpt.extension_difference(old, cfg)
         if diff is not None:
             raise UserError(f"--extend: this config does not extend the run in {out} ({diff}); use a recipe "
                             "that runs the run's stages unchanged, then more")
         if rank == 0:
             meta = ckpt.read_meta(out)
             ckpt.write_config(out, cfg, {**meta, "recipe": recipe, "extended": [
-                *meta.get("extended", []), {"from_recipe": meta.get("recipe"), "from_steps":
-                                            ckpt.read_config(out).train.steps, **ckpt.provenance()}]})
+                *meta.get("extended", []),
+                {"from_recipe": meta.get("recipe"), "from_steps": old.train.steps, **ckpt.provenance()}]})
     elif resume:
-        diff = ckpt.config_difference(ckpt.read_config(out), cfg)
+        diff = ckpt.config_difference(old, cfg)
         if diff is not None:
             raise UserError(f"--resume with a different config ({diff}); rerun with the run's own settings "
                             f"or start a new --out")

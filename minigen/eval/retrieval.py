@@ -58,6 +58,13 @@ class Lookup:
         return sum(self.heuristic[t.id] for t in items) / len(items)
 
 
+def _options(rng: random.Random, answer: str, others: list[str]) -> tuple[list[str], int]:
+    """The answer and 3 of `others` in a random order, and the answer's index."""
+    picks = [answer] + rng.sample(others, 3)
+    order = rng.sample(range(4), 4)
+    return [picks[i] for i in order], order.index(0)
+
+
 def lookup(words: list[str], n_contexts: int, seed: int = 0) -> Lookup:
     """`n_contexts` contexts of FACTS facts over `words`, each fact asked both ways (copy, flip)."""
     rng = random.Random(seed)
@@ -70,12 +77,9 @@ def lookup(words: list[str], n_contexts: int, seed: int = 0) -> Lookup:
             for kind, q in (("copy", f), ("flip", reverse(f))):
                 prompt, right = comparison_prompt(q)  # "A are", " more adj than B."
                 head = right.rsplit(" ", 1)[0]
-                picks = [q.b] + rng.sample([w for w in pool if w not in (q.a, q.b)], 3)
-                order = rng.sample(range(4), 4)
-                options = [picks[i] for i in order]
+                options, answer = _options(rng, q.b, [w for w in pool if w not in (q.a, q.b)])
                 same_role = [w for w in options if (w in objects) == (kind == "copy")]
-                item = TestItem(f"{c}-{j}-{kind}", kind, prompt + head, [f" {w}." for w in options],
-                                order.index(0))
+                item = TestItem(f"{c}-{j}-{kind}", kind, prompt + head, [f" {w}." for w in options], answer)
                 items.append(item)
                 heuristic[item.id] = 1 / len(same_role)
         contexts.append(("\n".join(canonical(f) for f in facts) + "\n", items))
@@ -94,11 +98,9 @@ def pair_lookup(words: list[str], n_contexts: int, seed: int = 0) -> Lookup:
         items = []
         for j, (key, value) in enumerate(pairs):
             for kind, (asked, answer) in (("copy", (key, value)), ("flip", (value, key))):
-                picks = [answer] + rng.sample([w for w in pool if w not in (key, value)], 3)
-                order = rng.sample(range(4), 4)
-                options = [picks[i] for i in order]
+                options, right = _options(rng, answer, [w for w in pool if w not in (key, value)])
                 column = {v for _, v in pairs} if kind == "copy" else {k for k, _ in pairs}
-                item = TestItem(f"{c}-{j}-{kind}", kind, asked, [f" {w}\n" for w in options], order.index(0))
+                item = TestItem(f"{c}-{j}-{kind}", kind, asked, [f" {w}\n" for w in options], right)
                 items.append(item)
                 heuristic[item.id] = 1 / sum(w in column for w in options)
         contexts.append(("\n".join(f"{k} {v}" for k, v in pairs) + "\n", items))
