@@ -176,6 +176,7 @@ _ROLE_LONG = dict(_ROLE_REPLAY, steps=2000)  # roles2r-long's role stage (tiny-r
 # recall documents only, in the roles corpus's one template, and recall-only's stage (the lookup recipes)
 _RECALL_CORPUS = {**_ROLES_CORPUS, "mixture": {"recall": 1.0}}
 _RECALL_STAGE = dict(steps=2500, set={})
+_PEOPLE_DENSE = {"mixture": {"people": 1.0}, "people.dense": True, "canonical_share": 0.5}
 RECIPES: dict[str, dict[str, Any]] = {
     "roles2": {"data": _ROLES_CORPUS, "stages": _TWO_STAGES},  # tiny's default
     "mixed": {"data": {}},  # the corpus defaults; steps from the shape
@@ -253,6 +254,13 @@ RECIPES: dict[str, dict[str, Any]] = {
                         "stages": [_RECALL_STAGE, dict(steps=2500, set=_LATER)]},
     "people-only": {"data": {**_ROLES_CORPUS, "mixture": {"people": 1.0}, "facts_max": 8},
                     "stages": [_RECALL_STAGE]},
+    # people documents built as recall-rev-cmp's (`data.people.dense`: 4-8 people a document over distinct
+    # words, every one restated in the other order), half the lines in the first template of their order;
+    # alone, and after keyval-rev's stage (does the key-value reversed lookup carry to dense people?)
+    "people-dense": {"data": {**_ROLES_CORPUS, **_PEOPLE_DENSE}, "stages": [_RECALL_STAGE]},
+    "keyval-rev-people-dense": {"data": {**_ROLES_CORPUS, "mixture": {"keyval": 1.0}, "keyval.reversed_share": 1.0},
+                                "stages": [_RECALL_STAGE, dict(steps=2500, set={
+                                    **_LATER, **{"data." + k: v for k, v in _PEOPLE_DENSE.items()}})]},
     "roles2r-3k": {"data": _ROLES_CORPUS, "stages": [dict(_FLIP_FIRST, steps=1000),
                                                      _ROLE_LONG]},
     "roles2-all": {"data": _ROLES_CORPUS, "stages": [

@@ -2,6 +2,7 @@
 docstrings say."""
 
 import random
+import re
 
 from minigen.data.corpus import CorpusConfig
 from minigen.data.doctypes import keyval, lists, recall
@@ -10,6 +11,7 @@ from minigen.data.lexicon import Lexicon
 from minigen.data.templates import parse
 
 WORDS = Lexicon(0).pretrain_words
+POOL = set(WORDS)
 CFG = CorpusConfig(canonical_share=0.5, prefix_prob=0.4)
 
 
@@ -99,3 +101,37 @@ def test_recall_compare_only_states_comparisons_over_distinct_words():
         words = [w for f in stated for w in (f.a, f.b)]
         assert len(set(words)) == len(words)  # each subject once: its role names no single answer
         assert sorted(second) == sorted(canonical(reverse(f)) for f in stated)
+
+
+
+def _person(line: str) -> tuple[str, str]:
+    """The (name, description) a people line states: two capitalised words, the first a pool word."""
+    names = {m for m in re.findall(r"(?=\b([A-Z][a-z]+ [A-Z][a-z]+)\b)", line) if m.split()[0].lower() in POOL}
+    descs = set(re.findall(r"the \w+ of the \w+ \w+", line[:1].lower() + line[1:]))
+    assert len(names) == 1 and len(descs) == 1, line
+    return names.pop(), descs.pop()
+
+
+def test_dense_people_documents_restate_every_person_in_the_other_order():
+    from minigen.data.doctypes import people
+    from minigen.data.doctypes.people import PeopleDocs
+
+    def name_first(line, person):
+        return line.index(person[0]) < (line[:1].lower() + line[1:]).index(person[1])
+
+    rng, canonical_lines, n_lines = random.Random(0), 0, 0
+    cfg = CorpusConfig(canonical_share=0.5, people=PeopleDocs(dense=True))
+    for _ in range(200):
+        lines = people.generate(rng, WORDS, cfg).split("\n")
+        k = len(lines) // 2
+        assert len(lines) == 2 * k and people.DENSE[0] <= k <= people.DENSE[1]
+        stated = {_person(line): name_first(line, _person(line)) for line in lines[:k]}
+        restated = {_person(line): name_first(line, _person(line)) for line in lines[k:]}
+        assert stated.keys() == restated.keys() and len(stated) == k
+        assert all(restated[p] != stated[p] for p in stated)  # every person again, in the other order
+        words = [w for name, desc in stated for w in name.lower().split()[:1] + desc.split()[-2:]]
+        assert len(set(words)) == len(words)  # no word in two people: a description finds one line
+        canonical_lines += sum(line in (f"{n} is {d}.", f"{d[:1].upper() + d[1:]} is {n}.")
+                               for n, d in stated for line in lines)
+        n_lines += 2 * k
+    assert 0.45 < canonical_lines / n_lines < 0.7  # canonical_share, plus random picks of the first template

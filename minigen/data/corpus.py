@@ -18,6 +18,7 @@ import numpy as np
 
 from minigen.data.doctypes import DOC_TYPES
 from minigen.data.doctypes.keyval import KeyvalDocs
+from minigen.data.doctypes.people import PeopleDocs
 from minigen.data.doctypes.recall import RecallDocs
 from minigen.data.doctypes.reversal import ReversalDocs
 from minigen.data.doctypes.roles import RolesDocs
@@ -53,6 +54,7 @@ class CorpusConfig:
     roles: RolesDocs = field(default_factory=RolesDocs)
     recall: RecallDocs = field(default_factory=RecallDocs)
     keyval: KeyvalDocs = field(default_factory=KeyvalDocs)
+    people: PeopleDocs = field(default_factory=PeopleDocs)
 
     def __post_init__(self) -> None:
         self.mixture = {name: float(w) for name, w in self.mixture.items() if w != 0}  # one form per mixture

@@ -3,17 +3,36 @@ some of them restated in the other order.
 
 Every template is used, the ones the reversal_curse dataset holds out of its training documents
 included: the corpus teaches the formats, the dataset tests new people.
+
+With `dense`, a document states 4-8 people and restates every one of them in the other order, each
+line in the first template of its order with probability `canonical_share` (else a random one): the
+design that taught the reversed lookup on comparisons (docs/log/2026-12-05-reversed-lookup.md), where
+a name is not guessed among 2-4 and every restatement asks for the lookup.
 """
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 from minigen.data.doctypes.common import random_person
 from minigen.data.people_templates import DESC_FIRST, NAME_FIRST, fill
 
+DENSE = (4, 8)
+
+
+@dataclass
+class PeopleDocs:
+    dense: bool = False  # 4-8 people a document, every one restated in the other order
+
+
+def _template(rng: random.Random, order: tuple, cfg) -> str:
+    return order[0] if rng.random() < cfg.canonical_share else rng.choice(order)
+
 
 def generate(rng: random.Random, words: list[str], cfg) -> str:
+    if cfg.people.dense:
+        return _dense(rng, words, cfg)
     people = [random_person(rng, words) for _ in range(rng.randint(2, max(2, cfg.facts_max // 2)))]
     lines, tail = [], []
     for p in people:
@@ -23,3 +42,15 @@ def generate(rng: random.Random, words: list[str], cfg) -> str:
         tail.append(fill(rng.choice(other), p.name, p.desc))
     asked = rng.sample(tail, rng.randint(1, len(tail)))
     return "\n".join(lines + asked)
+
+
+def _dense(rng: random.Random, words: list[str], cfg) -> str:
+    n = rng.randint(*DENSE)
+    pool = rng.sample(words, 4 * n)  # no word in two people: the description's words find one line
+    people = [random_person(rng, pool[4 * i: 4 * i + 4]) for i in range(n)]
+    orders = [rng.random() < 0.5 for _ in people]  # True: stated name first
+    lines = [fill(_template(rng, NAME_FIRST if o else DESC_FIRST, cfg), p.name, p.desc)
+             for p, o in zip(people, orders, strict=True)]
+    restated = [fill(_template(rng, DESC_FIRST if o else NAME_FIRST, cfg), p.name, p.desc)
+                for p, o in zip(people, orders, strict=True)]
+    return "\n".join(lines + rng.sample(restated, n))
