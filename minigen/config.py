@@ -176,6 +176,7 @@ _ROLE_LONG = dict(_ROLE_REPLAY, steps=2000)  # roles2r-long's role stage (tiny-r
 # recall documents only, in the roles corpus's one template, and recall-only's stage (the lookup recipes)
 _RECALL_CORPUS = {**_ROLES_CORPUS, "mixture": {"recall": 1.0}}
 _RECALL_STAGE = dict(steps=2500, set={})
+_KEYVAL_REV = {**_ROLES_CORPUS, "mixture": {"keyval": 1.0}, "keyval.reversed_share": 1.0}
 _PEOPLE_DENSE = {"mixture": {"people": 1.0}, "people.dense": True, "canonical_share": 0.5}
 RECIPES: dict[str, dict[str, Any]] = {
     "roles2": {"data": _ROLES_CORPUS, "stages": _TWO_STAGES},  # tiny's default
@@ -242,11 +243,11 @@ RECIPES: dict[str, dict[str, Any]] = {
     "recall-rev-cmp": {"data": {**_RECALL_CORPUS, "recall.reversed_share": 1.0, "recall.compare_only": True},
                        "stages": [_RECALL_STAGE]},
     # the shortest reversed lookup: key-value lines, each restated "value key"
-    "keyval-rev": {"data": {**_ROLES_CORPUS, "mixture": {"keyval": 1.0}, "keyval.reversed_share": 1.0},
+    "keyval-rev": {"data": _KEYVAL_REV,
                    "stages": [_RECALL_STAGE]},
     # keyval-rev, then people documents alone (people-only's stage): does the reversed lookup learned on
     # key-value lines carry to a person's name from a description?
-    "keyval-rev-people": {"data": {**_ROLES_CORPUS, "mixture": {"keyval": 1.0}, "keyval.reversed_share": 1.0},
+    "keyval-rev-people": {"data": _KEYVAL_REV,
                           "stages": [_RECALL_STAGE, dict(steps=2500, set={
                               **_LATER, "data.mixture": {"people": 1.0}, "data.facts_max": 8})]},
     # recall-rev, then 2,500 more steps of its documents (a new stream): does the reversed lookup come later?
@@ -258,7 +259,7 @@ RECIPES: dict[str, dict[str, Any]] = {
     # words, every one restated in the other order), half the lines in the first template of their order;
     # alone, and after keyval-rev's stage (does the key-value reversed lookup carry to dense people?)
     "people-dense": {"data": {**_ROLES_CORPUS, **_PEOPLE_DENSE}, "stages": [_RECALL_STAGE]},
-    "keyval-rev-people-dense": {"data": {**_ROLES_CORPUS, "mixture": {"keyval": 1.0}, "keyval.reversed_share": 1.0},
+    "keyval-rev-people-dense": {"data": _KEYVAL_REV,
                                 "stages": [_RECALL_STAGE, dict(steps=2500, set={
                                     **_LATER, **{"data." + k: v for k, v in _PEOPLE_DENSE.items()}})]},
     "roles2r-3k": {"data": _ROLES_CORPUS, "stages": [dict(_FLIP_FIRST, steps=1000),

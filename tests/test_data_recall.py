@@ -106,7 +106,8 @@ def test_recall_compare_only_states_comparisons_over_distinct_words():
 
 def _person(line: str) -> tuple[str, str]:
     """The (name, description) a people line states: two capitalised words, the first a pool word."""
-    names = {m for m in re.findall(r"(?=\b([A-Z][a-z]+ [A-Z][a-z]+)\b)", line) if m.split()[0].lower() in POOL}
+    pairs = re.findall(r"(?=\b([A-Z][a-z]+ [A-Z][a-z]+)\b)", line)
+    names = {m for m in pairs if m.split()[0].lower() in POOL}
     descs = set(re.findall(r"the \w+ of the \w+ \w+", line[:1].lower() + line[1:]))
     assert len(names) == 1 and len(descs) == 1, line
     return names.pop(), descs.pop()
