@@ -259,6 +259,12 @@ RECIPES: dict[str, dict[str, Any]] = {
     # words, every one restated in the other order), half the lines in the first template of their order;
     # alone, and after keyval-rev's stage (does the key-value reversed lookup carry to dense people?)
     "people-dense": {"data": {**_ROLES_CORPUS, **_PEOPLE_DENSE}, "stages": [_RECALL_STAGE]},
+    # people-dense, then 2,500 more steps of its documents (a new stream); or every line in the first
+    # template of its order (no paraphrase to bridge: the lookup alone)
+    "people-dense-long": {"data": {**_ROLES_CORPUS, **_PEOPLE_DENSE},
+                          "stages": [_RECALL_STAGE, dict(steps=2500, set=_LATER)]},
+    "people-dense-canon": {"data": {**_ROLES_CORPUS, **_PEOPLE_DENSE, "canonical_share": 1.0},
+                           "stages": [_RECALL_STAGE]},
     "keyval-rev-people-dense": {"data": _KEYVAL_REV,
                                 "stages": [_RECALL_STAGE, dict(steps=2500, set={
                                     **_LATER, **{"data." + k: v for k, v in _PEOPLE_DENSE.items()}})]},
