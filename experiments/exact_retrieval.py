@@ -2,8 +2,10 @@
 
 `minigen.eval.retrieval`'s measures on a finished run, on `dev` words (the pretraining probe runs the
 same ones as `probe_retrieval_*` during training): the 4-way lookup (copy / flip, beside the role
-heuristic and chance .25), and the greedy `list` (pool and dev words) and `line` (pool words) checks,
-and the line part by part (docs/log/2026-12-02-exact-retrieval.md, 2026-12-03-lookup-curriculum.md).
+heuristic and chance .25) on comparisons, key-value lines and people (canonical templates; every
+option a name or description of the context, so chance .25 is the heuristic too), and the greedy
+`list` (pool and dev words) and `line` (pool words) checks, and the line part by part
+(docs/log/2026-12-02-exact-retrieval.md, 2026-12-03-lookup-curriculum.md).
 
     python experiments/exact_retrieval.py RUN_DIR [RUN_DIR ...] [--contexts 40]
 """
@@ -17,7 +19,7 @@ import torch
 from minigen.checkpoint import load_run
 from minigen.data.datasets.common import eval_words
 from minigen.data.lexicon import Lexicon
-from minigen.eval.retrieval import KINDS, line_parts, list_copy, lookup, pair_lookup
+from minigen.eval.retrieval import KINDS, line_parts, list_copy, lookup, pair_lookup, people_lookup
 from minigen.eval.scoring import score_items_in_contexts
 
 
@@ -29,23 +31,25 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     print("run | copy | flip | role heuristic copy / flip | chance | list pool / dev | line pool | "
-          "key-value copy / flip (heuristic)")
+          "key-value copy / flip (heuristic) | people copy / flip (chance .25)")
     parts = {}
     for run in args.runs:
         model, tok, cfg = load_run(run)
         dev = eval_words("reversal", 0, cfg.data.lexicon_seed, "dev")
         pool = Lexicon(cfg.data.lexicon_seed).pretrain_words
         planned, pairs = lookup(dev, args.contexts), pair_lookup(dev, args.contexts)
+        people = people_lookup(eval_words("reversal_curse", 0, cfg.data.lexicon_seed, "dev"), args.contexts)
         model.eval()
         with torch.no_grad():
-            scored, scored_pairs = (score(model, tok, p) for p in (planned, pairs))
+            scored, scored_pairs, scored_people = (score(model, tok, p) for p in (planned, pairs, people))
             parts[run] = line_parts(model, tok, pool)
             greedy = [list_copy(model, tok, pool), list_copy(model, tok, dev), parts[run]["line"]]
         acc = {k: planned.accuracy(scored, k) for k in KINDS}
         kv = " / ".join(f"{pairs.accuracy(scored_pairs, k):.2f} ({pairs.baseline(k):.2f})" for k in KINDS)
+        named = " / ".join(f"{people.accuracy(scored_people, k):.2f}" for k in KINDS)
         print(f"{run} | {acc['copy']:.2f} | {acc['flip']:.2f} | {planned.baseline('copy'):.2f} / "
               f"{planned.baseline('flip'):.2f} | .25 | {greedy[0]:.2f} / {greedy[1]:.2f} | {greedy[2]:.2f} | "
-              f"{kv}  ({len(planned.items('copy'))} items each)")
+              f"{kv} | {named}  ({len(planned.items('copy'))} items each)")
     print("\nline pool, part by part (the share right): run | " + " | ".join(next(iter(parts.values()))))
     for run, shares in parts.items():
         print(f"{run} | " + " | ".join(f"{v:.2f}" for v in shares.values()))

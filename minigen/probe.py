@@ -186,37 +186,58 @@ class GenerationProbe:
 
 
 # Exact retrieval (minigen.eval.retrieval) on the reversal probe's dev words: the people and syllogism
-# items need it and the reversal items do not (docs/log/2026-12-02-exact-retrieval.md).
+# items need it and the reversal items do not (docs/log/2026-12-02-exact-retrieval.md); and the same
+# lookup on people in one template, on the reversal_curse probe's dev words (the people probe without
+# its paraphrases: docs/log/2026-12-05-dense-people.md).
 RETRIEVAL_CONTEXTS = 20  # lookup contexts of 4 facts, each asked both ways: 80 copy and 80 flip items
 RETRIEVAL_LINES = 20  # greedy line completions
+LOOKUPS = {"retrieval": "reversal", "people_lookup": "reversal_curse"}  # probe key -> dataset of its words
 
 
 class RetrievalProbe:
-    """The 4-way lookup (`probe_retrieval_copy`, `probe_retrieval_flip`: chance .25 beside the role
-    heuristic) and greedy line completion (`probe_retrieval_line`: chance 0), on dev words."""
+    """The 4-way lookups on dev words, each probe `LOOKUPS` names in `which`: `probe_retrieval_copy`,
+    `probe_retrieval_flip` (comparisons: chance .25 beside the role heuristic) with greedy line
+    completion (`probe_retrieval_line`: chance 0), and `probe_people_lookup_copy` / `_flip` (people:
+    chance .25, which is every option-reading heuristic's score too)."""
 
-    def __init__(self, cfg: RunConfig, tokenizer):
+    def __init__(self, cfg: RunConfig, tokenizer, counts: dict | None = None):
         from minigen.data.datasets.common import eval_words
-        from minigen.eval.retrieval import KINDS, lookup
+        from minigen.eval.coverage import coverage, covers
+        from minigen.eval.retrieval import KINDS, lookup, people_lookup
 
-        self.words = eval_words("reversal", 0, cfg.data.lexicon_seed, PROBE_WORDS)
-        self.lookup = lookup(self.words, RETRIEVAL_CONTEXTS)
+        build = {"retrieval": lookup, "people_lookup": people_lookup}
+        seed = cfg.data.lexicon_seed
+        self.words = {key: eval_words(name, 0, seed, PROBE_WORDS) for key, name in LOOKUPS.items()}
+        self.lookups = {key: build[key](self.words[key], RETRIEVAL_CONTEXTS) for key in LOOKUPS}
+        if counts is not None:  # as for the probes: a lookup whose tokens the stream never shows is not run
+            self.lookups = {key: planned for key, planned in self.lookups.items() if covers(coverage(
+                tokenizer, [t for _, items in planned.contexts for t in items], counts))}
+        which = tuple(self.lookups)
         self.contexts = [([tokenizer.bos_id] + tokenizer.encode(text), items)
-                         for text, items in self.lookup.contexts]
-        longest = max(len(c) + len(tokenizer.encode(t.prompt + o))
-                      for c, items in self.contexts for t in items for o in t.options)
-        self.fits = longest <= cfg.model.seq_len
-        self.baselines = {f"retrieval_{k}": {"chance": 0.25, "role": self.lookup.baseline(k)} for k in KINDS}
-        self.baselines["retrieval_line"] = {"chance": 0.0}
+                         for planned in self.lookups.values() for text, items in planned.contexts]
+        self.fits = bool(self.contexts) and cfg.model.seq_len >= max(
+            len(c) + len(tokenizer.encode(t.prompt + o)) for c, items in self.contexts for t in items
+            for o in t.options)
+        self.baselines = {f"{key}_{k}": {"chance": 0.25} for key in which for k in KINDS}
+        if "retrieval" in which:
+            for k in KINDS:
+                self.baselines[f"retrieval_{k}"]["role"] = self.lookups["retrieval"].baseline(k)
+            self.baselines["retrieval_line"] = {"chance": 0.0}
 
     def run(self, model, tokenizer, batch_size: int) -> dict[str, float]:
         from minigen.eval.retrieval import KINDS, line_completion
         from minigen.eval.scoring import score_items_in_contexts
 
         groups = score_items_in_contexts(model, tokenizer, self.contexts, batch_size=batch_size)
-        correct = {s.item_id: s.correct() for group in groups for s in group}
-        out = {f"probe_retrieval_{k}": self.lookup.accuracy(correct, k) for k in KINDS}
-        out["probe_retrieval_line"] = line_completion(model, tokenizer, self.words, RETRIEVAL_LINES)
+        correct = [{s.item_id: s.correct() for s in group} for group in groups]
+        out, at = {}, 0
+        for key, planned in self.lookups.items():  # item ids repeat across lookups: each reads its own
+            mine = {i: c for group in correct[at: at + len(planned.contexts)] for i, c in group.items()}
+            at += len(planned.contexts)
+            out.update({f"probe_{key}_{k}": planned.accuracy(mine, k) for k in KINDS})
+        if "retrieval" in self.lookups:
+            out["probe_retrieval_line"] = line_completion(model, tokenizer, self.words["retrieval"],
+                                                          RETRIEVAL_LINES)
         return out
 
 
@@ -254,9 +275,9 @@ class Probe:
         self.skipped = {key: self.sets[PROBES[key][0]].skipped[key] for key in keys}
         self.baselines = {key: self.sets[PROBES[key][0]].baselines[key] for key in keys
                           if key in self.sets[PROBES[key][0]].baselines}
-        # exact retrieval: the reversal probe's words and templates, so its coverage
-        retrieval = RetrievalProbe(cfg, tokenizer) if "reversal" in covered else None
-        self.retrieval = retrieval if retrieval is not None and retrieval.fits else None
+        # exact retrieval: each lookup whose own items' tokens the stream shows
+        retrieval = RetrievalProbe(cfg, tokenizer, counts)
+        self.retrieval = retrieval if retrieval.fits else None
         if self.retrieval is not None:
             self.baselines.update(self.retrieval.baselines)
 

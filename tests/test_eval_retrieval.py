@@ -5,7 +5,7 @@ heuristic is computed on its own options, and the pretraining probe runs it on d
 from minigen.data.datasets.common import eval_words
 from minigen.data.logic import Compare
 from minigen.data.templates import parse
-from minigen.eval.retrieval import FACTS, KINDS, line_completion, lookup, pair_lookup
+from minigen.eval.retrieval import FACTS, KINDS, line_completion, lookup, pair_lookup, people_lookup
 
 DEV = eval_words("reversal", 0, 0, "dev")
 
@@ -62,6 +62,28 @@ def test_pair_lookup_asks_a_key_for_its_value_and_a_value_for_its_key():
     assert all(0.25 < planned.baseline(kind) < 1.0 for kind in KINDS)
 
 
+def test_people_lookup_asks_each_person_in_the_stated_order_and_in_the_other():
+    planned = people_lookup(eval_words("reversal_curse", 0, 0, "dev"), 10)
+    for text, items in planned.contexts:
+        lines = text.strip().split("\n")
+        assert len(lines) == FACTS and [t.split for t in items] == list(KINDS) * FACTS
+        for line, copy, flip in zip(lines, items[::2], items[1::2], strict=True):
+            name_first = not line.startswith("The ")
+            for t in (copy, flip):
+                answer = t.options[t.answer]
+                assert len(set(t.options)) == 4 and t.prompt.endswith(" is") and answer.endswith(".")
+                # the prompt and its answer are a line of the context, in the first template of an order
+                first, second = t.prompt[: -len(" is")], answer[1:-1]
+                asked = f"{first} is {second}."
+                lowered = "t" + first[1:] if first.startswith("The ") else first  # a description mid-line
+                stated = f"{second[:1].upper() + second[1:]} is {lowered}."
+                assert line == (asked if t is copy else stated)
+                assert all(o[1:-1] in text or o[1:-1].capitalize() in text for o in t.options)
+            asks_name = [t.prompt.startswith("The ") for t in (copy, flip)]
+            assert asks_name == [not name_first, name_first]
+    assert all(planned.baseline(kind) == 0.25 for kind in KINDS)
+
+
 def test_lookup_accuracy_counts_each_kind_on_its_own_items():
     planned = lookup(DEV, 5)
     right = {t.id: t.split == "copy" for t in planned.items("copy") + planned.items("flip")}
@@ -94,14 +116,36 @@ def test_the_probe_runs_retrieval_on_dev_words_beside_its_baselines(run_dir):
     model, tok, cfg = load_run(run_dir)
     cfg.train.probe_items = 4
     probe = Probe(cfg, tok, torch.device("cpu"))
-    assert probe.retrieval is not None and len(probe.retrieval.contexts) == RETRIEVAL_CONTEXTS
-    assert probe.retrieval.words == DEV
+    assert probe.retrieval is not None and list(probe.retrieval.lookups) == ["retrieval", "people_lookup"]
+    assert len(probe.retrieval.contexts) == 2 * RETRIEVAL_CONTEXTS
+    assert probe.retrieval.words["retrieval"] == DEV
+    assert probe.retrieval.words["people_lookup"] == eval_words("reversal_curse", 0, 0, "dev")
     b = probe.baselines
     assert b["retrieval_copy"]["chance"] == 0.25 and 0.25 < b["retrieval_copy"]["role"] < 1.0
-    assert b["retrieval_line"] == {"chance": 0.0}
+    assert b["retrieval_line"] == {"chance": 0.0} and b["people_lookup_flip"] == {"chance": 0.25}
     got = probe.run(model)
-    for key in ("copy", "flip", "line"):
-        assert 0.0 <= got[f"probe_retrieval_{key}"] <= 1.0
+    for key in ("retrieval_copy", "retrieval_flip", "retrieval_line", "people_lookup_copy",
+                "people_lookup_flip"):
+        assert 0.0 <= got[f"probe_{key}"] <= 1.0
+
+
+def test_the_probe_leaves_out_a_lookup_whose_tokens_the_stream_never_shows(run_dir):
+    import torch
+
+    from minigen.checkpoint import load_run
+    from minigen.eval.coverage import item_tokens
+    from minigen.probe import Probe, RetrievalProbe
+
+    model, tok, cfg = load_run(run_dir)
+    everything = RetrievalProbe(cfg, tok)
+    people = [t for _, items in everything.lookups["people_lookup"].contexts for t in items]
+    seen = item_tokens(tok, [t for _, items in everything.lookups["retrieval"].contexts for t in items])
+    counts = {"counts": [int(i in seen) for i in range(tok.vocab_size)], "rows_sampled": 1}
+    kept = RetrievalProbe(cfg, tok, counts)
+    assert list(kept.lookups) == ["retrieval"] and not item_tokens(tok, people) <= seen
+    cfg.train.probe_items = 4
+    probe = Probe(cfg, tok, torch.device("cpu"), counts)
+    assert "probe_people_lookup_flip" not in probe.run(model) and "people_lookup_flip" not in probe.baselines
 
 
 def test_line_parts_score_each_word_of_the_written_line(monkeypatch):

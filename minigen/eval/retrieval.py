@@ -11,6 +11,12 @@ are " more" and " less"). So this is measured on its own (docs/log/2026-12-02-ex
   the options that stand in the answer's role (objects for copy, subjects for flip).
 - `pair_lookup` (scored, 4-way): the same on key-value lines ("k v", keyval documents' form): a key
   asks for its value (`copy`), a value for its key (`flip`: the shortest reversed lookup).
+- `people_lookup` (scored, 4-way): the same on people, each stated in the first template of a random
+  order ("Femp Glon is the author of the yomp trelp." or "The author of ... is Femp Glon."), asked in
+  the first template of the same order (copy) and of the other (flip: a name from its description, or
+  a description from its name); the options are the context's 4 names or descriptions, so a heuristic
+  that reads the options alone scores chance: only the line tells them apart. The reversal_curse
+  probe asks the same in paraphrase templates; this is the lookup without them.
 - `list_copy` (greedy): a line of 6 words, then a newline: the share written back exactly.
 - `line_completion` (greedy): FACTS facts, then one fact's first word: the share whose line is written
   exactly (lookup by a word when every line shares the template's words). Chance 0. `line_parts`:
@@ -23,8 +29,9 @@ import random
 from dataclasses import dataclass
 
 from minigen.data.datasets import TestItem
-from minigen.data.doctypes.common import canonical, random_compare
+from minigen.data.doctypes.common import canonical, random_compare, random_person
 from minigen.data.logic import reverse
+from minigen.data.people_templates import DESC_FIRST, NAME_FIRST, fill
 from minigen.data.templates import comparison_prompt
 from minigen.inference import generate
 
@@ -104,6 +111,30 @@ def pair_lookup(words: list[str], n_contexts: int, seed: int = 0) -> Lookup:
                 items.append(item)
                 heuristic[item.id] = 1 / sum(w in column for w in options)
         contexts.append(("\n".join(f"{k} {v}" for k, v in pairs) + "\n", items))
+    return Lookup(contexts, heuristic)
+
+
+def people_lookup(words: list[str], n_contexts: int, seed: int = 0) -> Lookup:
+    """`n_contexts` contexts of FACTS people over distinct `words`, each stated in the first template of a
+    random order and asked in the first template of the same order (copy) and of the other (flip)."""
+    rng = random.Random(seed)
+    contexts, heuristic = [], {}
+    for c in range(n_contexts):
+        pool = rng.sample(words, 4 * FACTS)
+        people = [random_person(rng, pool[4 * i: 4 * i + 4]) for i in range(FACTS)]
+        name_first = [rng.random() < 0.5 for _ in people]
+        lines, items = [], []
+        for j, (p, o) in enumerate(zip(people, name_first, strict=True)):
+            lines.append(fill(NAME_FIRST[0] if o else DESC_FIRST[0], p.name, p.desc))
+            for kind, asks_desc in (("copy", o), ("flip", not o)):
+                others = [q.desc if asks_desc else q.name for q in people if q is not p]
+                options, right = _options(rng, p.desc if asks_desc else p.name, others)
+                prompt = fill(NAME_FIRST[0] if asks_desc else DESC_FIRST[0], p.name, p.desc)
+                prompt = prompt[: prompt.rindex(" is ") + 3]  # up to " is", the answer after it
+                item = TestItem(f"{c}-{j}-{kind}", kind, prompt, [f" {w}." for w in options], right)
+                items.append(item)
+                heuristic[item.id] = 0.25  # every option is a name (description) of the context
+        contexts.append(("\n".join(lines) + "\n", items))
     return Lookup(contexts, heuristic)
 
 
