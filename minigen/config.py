@@ -265,6 +265,11 @@ RECIPES: dict[str, dict[str, Any]] = {
                           "stages": [_RECALL_STAGE, dict(steps=2500, set=_LATER)]},
     "people-dense-canon": {"data": {**_ROLES_CORPUS, **_PEOPLE_DENSE, "canonical_share": 1.0},
                            "stages": [_RECALL_STAGE]},
+    # people-dense-canon, then people-dense's paraphrases (half the lines in a random template) for 2,500
+    # steps: does the lookup formed in one template carry to the paraphrases the people probe asks in?
+    "people-dense-canon-para": {"data": {**_ROLES_CORPUS, **_PEOPLE_DENSE, "canonical_share": 1.0},
+                                "stages": [_RECALL_STAGE, dict(steps=2500, set={
+                                    **_LATER, "data.canonical_share": 0.5})]},
     "keyval-rev-people-dense": {"data": _KEYVAL_REV,
                                 "stages": [_RECALL_STAGE, dict(steps=2500, set={
                                     **_LATER, **{"data." + k: v for k, v in _PEOPLE_DENSE.items()}})]},
