@@ -270,6 +270,10 @@ RECIPES: dict[str, dict[str, Any]] = {
     "people-dense-canon-para": {"data": {**_ROLES_CORPUS, **_PEOPLE_DENSE, "canonical_share": 1.0},
                                 "stages": [_RECALL_STAGE, dict(steps=2500, set={
                                     **_LATER, "data.canonical_share": 0.5})]},
+    # people-dense-canon with half the restatements in the order stated: the forward lookup (the people
+    # probe's same-order questions) beside the reversed one
+    "people-dense-canon-both": {"data": {**_ROLES_CORPUS, **_PEOPLE_DENSE, "canonical_share": 1.0,
+                                         "people.same_share": 0.5}, "stages": [_RECALL_STAGE]},
     "keyval-rev-people-dense": {"data": _KEYVAL_REV,
                                 "stages": [_RECALL_STAGE, dict(steps=2500, set={
                                     **_LATER, **{"data." + k: v for k, v in _PEOPLE_DENSE.items()}})]},

@@ -113,12 +113,34 @@ def _person(line: str) -> tuple[str, str]:
     return names.pop(), descs.pop()
 
 
-def test_dense_people_documents_restate_every_person_in_the_other_order():
+def _name_first(line: str, person: tuple[str, str]) -> bool:
+    return line.index(person[0]) < (line[:1].lower() + line[1:]).index(person[1])
+
+
+def _dense_people(n: int, **knobs):
+    """n dense people documents, as (stated, restated): {person: whether its line puts the name first}."""
     from minigen.data.doctypes import people
     from minigen.data.doctypes.people import PeopleDocs
 
-    def name_first(line, person):
-        return line.index(person[0]) < (line[:1].lower() + line[1:]).index(person[1])
+    rng = random.Random(0)
+    cfg = CorpusConfig(canonical_share=0.5, people=PeopleDocs(dense=True, **knobs))
+    for _ in range(n):
+        lines = people.generate(rng, WORDS, cfg).split("\n")
+        k = len(lines) // 2
+        yield ({_person(line): _name_first(line, _person(line)) for line in lines[:k]},
+               {_person(line): _name_first(line, _person(line)) for line in lines[k:]})
+
+
+def test_dense_people_same_share_restates_that_share_in_the_order_stated():
+    docs = list(_dense_people(200, same_share=0.5))
+    kept = [stated[p] == restated[p] for stated, restated in docs for p in stated]
+    assert 0.4 < sum(kept) / len(kept) < 0.6
+    assert all(stated == restated for stated, restated in _dense_people(20, same_share=1.0))
+
+
+def test_dense_people_documents_restate_every_person_in_the_other_order():
+    from minigen.data.doctypes import people
+    from minigen.data.doctypes.people import PeopleDocs
 
     rng, canonical_lines, n_lines = random.Random(0), 0, 0
     cfg = CorpusConfig(canonical_share=0.5, people=PeopleDocs(dense=True))
@@ -126,8 +148,8 @@ def test_dense_people_documents_restate_every_person_in_the_other_order():
         lines = people.generate(rng, WORDS, cfg).split("\n")
         k = len(lines) // 2
         assert len(lines) == 2 * k and people.DENSE[0] <= k <= people.DENSE[1]
-        stated = {_person(line): name_first(line, _person(line)) for line in lines[:k]}
-        restated = {_person(line): name_first(line, _person(line)) for line in lines[k:]}
+        stated = {_person(line): _name_first(line, _person(line)) for line in lines[:k]}
+        restated = {_person(line): _name_first(line, _person(line)) for line in lines[k:]}
         assert stated.keys() == restated.keys() and len(stated) == k
         assert all(restated[p] != stated[p] for p in stated)  # every person again, in the other order
         words = [w for name, desc in stated for w in name.lower().split()[:1] + desc.split()[-2:]]

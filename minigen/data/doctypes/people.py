@@ -7,7 +7,8 @@ included: the corpus teaches the formats, the dataset tests new people.
 With `dense`, a document states 4-8 people and restates every one of them in the other order, each
 line in the first template of its order with probability `canonical_share` (else a random one): the
 design that taught the reversed lookup on comparisons (docs/log/2026-12-05-reversed-lookup.md), where
-a name is not guessed among 2-4 and every restatement asks for the lookup.
+a name is not guessed among 2-4 and every restatement asks for the lookup. With `same_share`, that
+share of the dense restatements keeps the order stated (the forward lookup beside the reversed one).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 from minigen.data.doctypes.common import random_person
 from minigen.data.people_templates import DESC_FIRST, NAME_FIRST, fill
+from minigen.errors import UserError
 
 DENSE = (4, 8)
 
@@ -24,6 +26,11 @@ DENSE = (4, 8)
 @dataclass
 class PeopleDocs:
     dense: bool = False  # 4-8 people a document, every one restated in the other order
+    same_share: float = 0.0  # dense: share of the restatements in the order stated instead
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.same_share <= 1.0:
+            raise UserError(f"data.people.same_share must be in [0, 1]; got {self.same_share}")
 
 
 def _template(rng: random.Random, order: tuple, cfg) -> str:
@@ -51,6 +58,9 @@ def _dense(rng: random.Random, words: list[str], cfg) -> str:
     orders = [rng.random() < 0.5 for _ in people]  # True: stated name first
     lines = [fill(_template(rng, NAME_FIRST if o else DESC_FIRST, cfg), p.name, p.desc)
              for p, o in zip(people, orders, strict=True)]
+    share = cfg.people.same_share
+    if share > 0:  # no draw at 0: people-dense's stream stays as it was
+        orders = [not o if rng.random() < share else o for o in orders]  # flipped: restated as stated
     restated = [fill(_template(rng, DESC_FIRST if o else NAME_FIRST, cfg), p.name, p.desc)
                 for p, o in zip(people, orders, strict=True)]
     return "\n".join(lines + rng.sample(restated, n))
