@@ -2,10 +2,9 @@
 
 `minigen.eval.retrieval`'s measures on a finished run, on `dev` words (the pretraining probe runs the
 same ones as `probe_retrieval_*` during training): the 4-way lookup (copy / flip, beside the role
-heuristic and chance .25) on comparisons, key-value lines and people (canonical templates; every
-option a name or description of the context, so chance .25 is the heuristic too), and the greedy
-`list` (pool and dev words) and `line` (pool words) checks, and the line part by part
-(docs/log/2026-12-02-exact-retrieval.md, 2026-12-03-lookup-curriculum.md).
+heuristic and chance .25) on comparisons, key-value lines and people (canonical templates, beside the
+order heuristic), and the greedy `list` (pool and dev words) and `line` (pool words) checks, and the
+line part by part (docs/log/2026-12-02-exact-retrieval.md, 2026-12-03-lookup-curriculum.md).
 
     python experiments/exact_retrieval.py RUN_DIR [RUN_DIR ...] [--contexts 40]
 """
@@ -31,7 +30,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     print("run | copy | flip | role heuristic copy / flip | chance | list pool / dev | line pool | "
-          "key-value copy / flip (heuristic) | people copy / flip (chance .25)")
+          "key-value copy / flip (heuristic) | people copy / flip (order heuristic)")
     parts = {}
     for run in args.runs:
         model, tok, cfg = load_run(run)
@@ -45,8 +44,8 @@ def main() -> None:
             parts[run] = line_parts(model, tok, pool)
             greedy = [list_copy(model, tok, pool), list_copy(model, tok, dev), parts[run]["line"]]
         acc = {k: planned.accuracy(scored, k) for k in KINDS}
-        kv = " / ".join(f"{pairs.accuracy(scored_pairs, k):.2f} ({pairs.baseline(k):.2f})" for k in KINDS)
-        named = " / ".join(f"{people.accuracy(scored_people, k):.2f}" for k in KINDS)
+        kv, named = (" / ".join(f"{p.accuracy(s, k):.2f} ({p.baseline(k):.2f})" for k in KINDS)
+                     for p, s in ((pairs, scored_pairs), (people, scored_people)))
         print(f"{run} | {acc['copy']:.2f} | {acc['flip']:.2f} | {planned.baseline('copy'):.2f} / "
               f"{planned.baseline('flip'):.2f} | .25 | {greedy[0]:.2f} / {greedy[1]:.2f} | {greedy[2]:.2f} | "
               f"{kv} | {named}  ({len(planned.items('copy'))} items each)")

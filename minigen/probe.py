@@ -192,13 +192,14 @@ class GenerationProbe:
 RETRIEVAL_CONTEXTS = 20  # lookup contexts of 4 facts, each asked both ways: 80 copy and 80 flip items
 RETRIEVAL_LINES = 20  # greedy line completions
 LOOKUPS = {"retrieval": "reversal", "people_lookup": "reversal_curse"}  # probe key -> dataset of its words
+HEURISTICS = {"retrieval": "role", "people_lookup": "order"}  # each one's cheap rule (minigen.eval.retrieval)
 
 
 class RetrievalProbe:
     """The 4-way lookups on dev words, each probe `LOOKUPS` names in `which`: `probe_retrieval_copy`,
     `probe_retrieval_flip` (comparisons: chance .25 beside the role heuristic) with greedy line
     completion (`probe_retrieval_line`: chance 0), and `probe_people_lookup_copy` / `_flip` (people:
-    chance .25, which is every option-reading heuristic's score too)."""
+    chance .25 beside the order heuristic)."""
 
     def __init__(self, cfg: RunConfig, tokenizer, counts: dict | None = None):
         from minigen.data.datasets.common import eval_words
@@ -218,10 +219,9 @@ class RetrievalProbe:
         self.fits = bool(self.contexts) and cfg.model.seq_len >= max(
             len(c) + len(tokenizer.encode(t.prompt + o)) for c, items in self.contexts for t in items
             for o in t.options)
-        self.baselines = {f"{key}_{k}": {"chance": 0.25} for key in which for k in KINDS}
+        self.baselines = {f"{key}_{k}": {"chance": 0.25, HEURISTICS[key]: planned.baseline(k)}
+                          for key, planned in self.lookups.items() for k in KINDS}
         if "retrieval" in which:
-            for k in KINDS:
-                self.baselines[f"retrieval_{k}"]["role"] = self.lookups["retrieval"].baseline(k)
             self.baselines["retrieval_line"] = {"chance": 0.0}
 
     def run(self, model, tokenizer, batch_size: int) -> dict[str, float]:

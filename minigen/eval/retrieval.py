@@ -15,8 +15,10 @@ are " more" and " less"). So this is measured on its own (docs/log/2026-12-02-ex
   order ("Femp Glon is the author of the yomp trelp." or "The author of ... is Femp Glon."), asked in
   the first template of the same order (copy) and of the other (flip: a name from its description, or
   a description from its name); the options are the context's 4 names or descriptions, so a heuristic
-  that reads the options alone scores chance: only the line tells them apart. The reversal_curse
-  probe asks the same in paraphrase templates; this is the lookup without them.
+  that reads the options alone scores chance. The order heuristic picks among the options whose line
+  is in the order the question is not (what documents that restate every person in the other order
+  teach): .47 on flip, 0 on copy. The reversal_curse probe asks the same in paraphrase templates;
+  this is the lookup without them.
 - `list_copy` (greedy): a line of 6 words, then a newline: the share written back exactly.
 - `line_completion` (greedy): FACTS facts, then one fact's first word: the share whose line is written
   exactly (lookup by a word when every line shares the template's words). Chance 0. `line_parts`:
@@ -133,7 +135,11 @@ def people_lookup(words: list[str], n_contexts: int, seed: int = 0) -> Lookup:
                 prompt = prompt[: prompt.rindex(" is ") + 3]  # up to " is", the answer after it
                 item = TestItem(f"{c}-{j}-{kind}", kind, prompt, [f" {w}." for w in options], right)
                 items.append(item)
-                heuristic[item.id] = 0.25  # every option is a name (description) of the context
+                # the order heuristic: the options whose person is stated in the order not asked
+                unasked = {q.desc if asks_desc else q.name for q, o in zip(people, name_first, strict=True)
+                           if o != asks_desc}
+                picks = [w for w in options if w in unasked]
+                heuristic[item.id] = (options[right] in picks) / len(picks) if picks else 0.25
         contexts.append(("\n".join(lines) + "\n", items))
     return Lookup(contexts, heuristic)
 
