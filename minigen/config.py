@@ -274,6 +274,12 @@ RECIPES: dict[str, dict[str, Any]] = {
     # probe's same-order questions) beside the reversed one
     "people-dense-canon-both": {"data": {**_ROLES_CORPUS, **_PEOPLE_DENSE, "canonical_share": 1.0,
                                          "people.same_share": 0.5}, "stages": [_RECALL_STAGE]},
+    # people-dense-canon and people-dense-canon-both, then 2,500 more steps of their documents (a new stream)
+    "people-dense-canon-long": {"data": {**_ROLES_CORPUS, **_PEOPLE_DENSE, "canonical_share": 1.0},
+                                "stages": [_RECALL_STAGE, dict(steps=2500, set=_LATER)]},
+    "people-dense-canon-both-long": {"data": {**_ROLES_CORPUS, **_PEOPLE_DENSE, "canonical_share": 1.0,
+                                              "people.same_share": 0.5},
+                                     "stages": [_RECALL_STAGE, dict(steps=2500, set=_LATER)]},
     "keyval-rev-people-dense": {"data": _KEYVAL_REV,
                                 "stages": [_RECALL_STAGE, dict(steps=2500, set={
                                     **_LATER, **{"data." + k: v for k, v in _PEOPLE_DENSE.items()}})]},
