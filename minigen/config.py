@@ -176,6 +176,7 @@ _ROLE_LONG = dict(_ROLE_REPLAY, steps=2000)  # roles2r-long's role stage (tiny-r
 # recall documents only, in the roles corpus's one template, and recall-only's stage (the lookup recipes)
 _RECALL_CORPUS = {**_ROLES_CORPUS, "mixture": {"recall": 1.0}}
 _RECALL_STAGE = dict(steps=2500, set={})
+_RECALL_REV_CMP = {**_RECALL_CORPUS, "recall.reversed_share": 1.0, "recall.compare_only": True}
 _KEYVAL_REV = {**_ROLES_CORPUS, "mixture": {"keyval": 1.0}, "keyval.reversed_share": 1.0}
 _PEOPLE_DENSE = {"mixture": {"people": 1.0}, "people.dense": True, "canonical_share": 0.5}
 RECIPES: dict[str, dict[str, Any]] = {
@@ -240,7 +241,7 @@ RECIPES: dict[str, dict[str, Any]] = {
     "recall-rev": {"data": {**_RECALL_CORPUS, "recall.reversed_share": 1.0}, "stages": [_RECALL_STAGE]},
     # recall-rev with every fact a comparison over distinct words (4-8 subjects: the role does not give
     # the answer away, as it does with recall's 1-2 comparisons a document)
-    "recall-rev-cmp": {"data": {**_RECALL_CORPUS, "recall.reversed_share": 1.0, "recall.compare_only": True},
+    "recall-rev-cmp": {"data": _RECALL_REV_CMP,
                        "stages": [_RECALL_STAGE]},
     # the shortest reversed lookup: key-value lines, each restated "value key"
     "keyval-rev": {"data": _KEYVAL_REV,
@@ -280,6 +281,12 @@ RECIPES: dict[str, dict[str, Any]] = {
     "people-dense-canon-both-long": {"data": {**_ROLES_CORPUS, **_PEOPLE_DENSE, "canonical_share": 1.0,
                                               "people.same_share": 0.5},
                                      "stages": [_RECALL_STAGE, dict(steps=2500, set=_LATER)]},
+    # recall-rev-cmp (the reversed lookup on comparisons, .61 / .68), then people-dense-canon-both's
+    # documents: does a lookup formed on comparisons carry to people?
+    "recall-rev-cmp-people": {"data": _RECALL_REV_CMP,
+                              "stages": [_RECALL_STAGE, dict(steps=2500, set={
+                                  **_LATER, **{"data." + k: v for k, v in _PEOPLE_DENSE.items()},
+                                  "data.canonical_share": 1.0, "data.people.same_share": 0.5})]},
     "keyval-rev-people-dense": {"data": _KEYVAL_REV,
                                 "stages": [_RECALL_STAGE, dict(steps=2500, set={
                                     **_LATER, **{"data." + k: v for k, v in _PEOPLE_DENSE.items()}})]},
