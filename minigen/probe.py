@@ -196,10 +196,11 @@ HEURISTICS = {"retrieval": "role", "people_lookup": "order"}  # each one's cheap
 
 
 class RetrievalProbe:
-    """The 4-way lookups on dev words, each probe `LOOKUPS` names in `which`: `probe_retrieval_copy`,
-    `probe_retrieval_flip` (comparisons: chance .25 beside the role heuristic) with greedy line
-    completion (`probe_retrieval_line`: chance 0), and `probe_people_lookup_copy` / `_flip` (people:
-    chance .25 beside the order heuristic)."""
+    """The 4-way lookups on dev words: `probe_retrieval_copy`, `probe_retrieval_flip` (comparisons:
+    chance .25 beside the role heuristic) with greedy line completion (`probe_retrieval_line`: chance
+    0), and `probe_people_lookup_copy` / `_flip` (people: chance .25 beside the order heuristic). A
+    lookup whose items' tokens the stream never shows (`counts`), or whose contexts do not fit the
+    model's, is left out."""
 
     def __init__(self, cfg: RunConfig, tokenizer, counts: dict | None = None):
         from minigen.data.datasets.common import eval_words
@@ -209,19 +210,21 @@ class RetrievalProbe:
         build = {"retrieval": lookup, "people_lookup": people_lookup}
         seed = cfg.data.lexicon_seed
         self.words = {key: eval_words(name, 0, seed, PROBE_WORDS) for key, name in LOOKUPS.items()}
-        self.lookups = {key: build[key](self.words[key], RETRIEVAL_CONTEXTS) for key in LOOKUPS}
-        if counts is not None:  # as for the probes: a lookup whose tokens the stream never shows is not run
-            self.lookups = {key: planned for key, planned in self.lookups.items() if covers(coverage(
-                tokenizer, [t for _, items in planned.contexts for t in items], counts))}
-        which = tuple(self.lookups)
-        self.contexts = [([tokenizer.bos_id] + tokenizer.encode(text), items)
-                         for planned in self.lookups.values() for text, items in planned.contexts]
-        self.fits = bool(self.contexts) and cfg.model.seq_len >= max(
-            len(c) + len(tokenizer.encode(t.prompt + o)) for c, items in self.contexts for t in items
-            for o in t.options)
+        self.lookups, self.contexts = {}, []
+        for key in LOOKUPS:
+            planned = build[key](self.words[key], RETRIEVAL_CONTEXTS)
+            contexts = [([tokenizer.bos_id] + tokenizer.encode(text), ts) for text, ts in planned.contexts]
+            longest = max(len(c) + len(tokenizer.encode(t.prompt + o))
+                          for c, ts in contexts for t in ts for o in t.options)
+            items = [t for _, ts in contexts for t in ts]
+            seen = counts is None or covers(coverage(tokenizer, items, counts))
+            if longest <= cfg.model.seq_len and seen:
+                self.lookups[key] = planned
+                self.contexts += contexts
+        self.fits = bool(self.lookups)
         self.baselines = {f"{key}_{k}": {"chance": 0.25, HEURISTICS[key]: planned.baseline(k)}
                           for key, planned in self.lookups.items() for k in KINDS}
-        if "retrieval" in which:
+        if "retrieval" in self.lookups:
             self.baselines["retrieval_line"] = {"chance": 0.0}
 
     def run(self, model, tokenizer, batch_size: int) -> dict[str, float]:

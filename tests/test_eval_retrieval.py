@@ -149,6 +149,22 @@ def test_the_probe_leaves_out_a_lookup_whose_tokens_the_stream_never_shows(run_d
     assert "probe_people_lookup_flip" not in probe.run(model) and "people_lookup_flip" not in probe.baselines
 
 
+def test_the_probe_leaves_out_a_lookup_whose_contexts_do_not_fit_the_model(run_dir):
+    from minigen.checkpoint import load_run
+    from minigen.probe import RetrievalProbe
+
+    _, tok, cfg = load_run(run_dir)
+    longest = {key: max(len(c) + len(tok.encode(t.prompt + o)) for text, items in planned.contexts
+                        for c in [[tok.bos_id] + tok.encode(text)] for t in items for o in t.options)
+               for key, planned in RetrievalProbe(cfg, tok).lookups.items()}
+    assert longest["retrieval"] < longest["people_lookup"]  # people lines are longer than comparisons
+    cfg.model.seq_len = longest["retrieval"]
+    probe = RetrievalProbe(cfg, tok)
+    assert list(probe.lookups) == ["retrieval"] and probe.fits and "people_lookup_flip" not in probe.baselines
+    cfg.model.seq_len = longest["retrieval"] - 1
+    assert not RetrievalProbe(cfg, tok).fits
+
+
 def test_line_parts_score_each_word_of_the_written_line(monkeypatch):
     """The asked line with its object swapped for an unseen word: comparative and adjective right,
     the object (and so the line) wrong; the line itself: every part right."""

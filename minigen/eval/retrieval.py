@@ -17,7 +17,7 @@ are " more" and " less"). So this is measured on its own (docs/log/2026-12-02-ex
   a description from its name); the options are the context's 4 names or descriptions, so a heuristic
   that reads the options alone scores chance. The order heuristic picks among the options whose line
   is in the order the question is not (what documents that restate every person in the other order
-  teach): .47 on flip, 0 on copy. The reversal_curse probe asks the same in paraphrase templates;
+  teach): about .46 on flip, .04 on copy. The reversal_curse probe asks the same in paraphrase templates;
   this is the lookup without them.
 - `list_copy` (greedy): a line of 6 words, then a newline: the share written back exactly.
 - `line_completion` (greedy): FACTS facts, then one fact's first word: the share whose line is written
