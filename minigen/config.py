@@ -179,6 +179,7 @@ _RECALL_STAGE = dict(steps=2500, set={})
 _RECALL_REV_CMP = {**_RECALL_CORPUS, "recall.reversed_share": 1.0, "recall.compare_only": True}
 _KEYVAL_REV = {**_ROLES_CORPUS, "mixture": {"keyval": 1.0}, "keyval.reversed_share": 1.0}
 _PEOPLE_DENSE = {"mixture": {"people": 1.0}, "people.dense": True, "canonical_share": 0.5}
+_PEOPLE_CANON = {**_ROLES_CORPUS, **_PEOPLE_DENSE, "canonical_share": 1.0}  # one template per order
 RECIPES: dict[str, dict[str, Any]] = {
     "roles2": {"data": _ROLES_CORPUS, "stages": _TWO_STAGES},  # tiny's default
     "mixed": {"data": {}},  # the corpus defaults; steps from the shape
@@ -264,22 +265,21 @@ RECIPES: dict[str, dict[str, Any]] = {
     # template of its order (no paraphrase to bridge: the lookup alone)
     "people-dense-long": {"data": {**_ROLES_CORPUS, **_PEOPLE_DENSE},
                           "stages": [_RECALL_STAGE, dict(steps=2500, set=_LATER)]},
-    "people-dense-canon": {"data": {**_ROLES_CORPUS, **_PEOPLE_DENSE, "canonical_share": 1.0},
+    "people-dense-canon": {"data": _PEOPLE_CANON,
                            "stages": [_RECALL_STAGE]},
     # people-dense-canon, then people-dense's paraphrases (half the lines in a random template) for 2,500
     # steps: does the lookup formed in one template carry to the paraphrases the people probe asks in?
-    "people-dense-canon-para": {"data": {**_ROLES_CORPUS, **_PEOPLE_DENSE, "canonical_share": 1.0},
+    "people-dense-canon-para": {"data": _PEOPLE_CANON,
                                 "stages": [_RECALL_STAGE, dict(steps=2500, set={
                                     **_LATER, "data.canonical_share": 0.5})]},
     # people-dense-canon with half the restatements in the order stated: the forward lookup (the people
     # probe's same-order questions) beside the reversed one
-    "people-dense-canon-both": {"data": {**_ROLES_CORPUS, **_PEOPLE_DENSE, "canonical_share": 1.0,
-                                         "people.same_share": 0.5}, "stages": [_RECALL_STAGE]},
+    "people-dense-canon-both": {"data": {**_PEOPLE_CANON, "people.same_share": 0.5},
+                                "stages": [_RECALL_STAGE]},
     # people-dense-canon and people-dense-canon-both, then 2,500 more steps of their documents (a new stream)
-    "people-dense-canon-long": {"data": {**_ROLES_CORPUS, **_PEOPLE_DENSE, "canonical_share": 1.0},
+    "people-dense-canon-long": {"data": _PEOPLE_CANON,
                                 "stages": [_RECALL_STAGE, dict(steps=2500, set=_LATER)]},
-    "people-dense-canon-both-long": {"data": {**_ROLES_CORPUS, **_PEOPLE_DENSE, "canonical_share": 1.0,
-                                              "people.same_share": 0.5},
+    "people-dense-canon-both-long": {"data": {**_PEOPLE_CANON, "people.same_share": 0.5},
                                      "stages": [_RECALL_STAGE, dict(steps=2500, set=_LATER)]},
     # recall-rev-cmp (the reversed lookup on comparisons, .61 / .68), then people-dense-canon-both's
     # documents: does a lookup formed on comparisons carry to people?
