@@ -287,6 +287,15 @@ RECIPES: dict[str, dict[str, Any]] = {
                               "stages": [_RECALL_STAGE, dict(steps=2500, set={
                                   **_LATER, **{"data." + k: v for k, v in _PEOPLE_DENSE.items()},
                                   "data.canonical_share": 1.0, "data.people.same_share": 0.5})]},
+    # people-dense-canon-both with 3-5 people a document (its 4-8 leave 40% of the documents cut by the
+    # 257-token row: is that why no lookup forms?)
+    "people-fit": {"data": {**_PEOPLE_CANON, "people.same_share": 0.5, "people.dense_min": 3,
+                            "people.dense_max": 5}, "stages": [_RECALL_STAGE]},
+    # recall-rev-cmp with half its facts people (reversal_curse's format, random order, restated in the
+    # other order or, half the time, the same): the people's lookups beside the comparisons' in one stage
+    # (every later stage so far erased the lookup the stage before formed)
+    "recall-cmp-people": {"data": {**_RECALL_REV_CMP, "recall.people_share": 0.5, "people.same_share": 0.5},
+                          "stages": [_RECALL_STAGE]},
     "keyval-rev-people-dense": {"data": _KEYVAL_REV,
                                 "stages": [_RECALL_STAGE, dict(steps=2500, set={
                                     **_LATER, **{"data." + k: v for k, v in _PEOPLE_DENSE.items()}})]},

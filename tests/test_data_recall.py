@@ -104,6 +104,53 @@ def test_recall_compare_only_states_comparisons_over_distinct_words():
 
 
 
+def test_recall_people_share_makes_that_share_of_the_facts_people_in_either_order():
+    import pytest
+
+    from minigen.data.doctypes.people import PeopleDocs
+    from minigen.data.doctypes.recall import RecallDocs
+    from minigen.data.logic import Compare, Describe, reverse
+    from minigen.errors import UserError
+
+    cfg = CorpusConfig(canonical_share=1.0, prefix_prob=0.0, people=PeopleDocs(same_share=0.5),
+                       recall=RecallDocs(reversed_share=1.0, compare_only=True, people_share=0.5))
+    n_people = n_facts = kept = 0
+    for first, second in halves(recall, recall.FACTS, cfg):
+        stated = [parse(line) for line in first]
+        people = [f for f in stated if isinstance(f, Describe)]
+        assert all(isinstance(f, (Compare, Describe)) for f in stated)
+        words = [w.lower() for f in stated
+                 for w in ((f.a, f.b) if isinstance(f, Compare) else (*f.name.split(), *f.desc.split()[-2:]))]
+        assert len(set(words)) == len(words)  # no word in two facts: a word finds one line
+        assert len(second) == len(stated)
+        for f, line in zip(stated, first, strict=True):
+            if isinstance(f, Compare):
+                assert canonical(reverse(f)) in second  # every comparison restated reversed
+            else:
+                again = [r for r in second if parse(r) == f]
+                assert len(again) == 1 and again[0] in (f"{f.name} is {f.desc}.",
+                                                        f"{f.desc[:1].upper() + f.desc[1:]} is {f.name}.")
+                kept += again[0] == line
+        n_people, n_facts = n_people + len(people), n_facts + len(stated)
+    assert 0.4 < n_people / n_facts < 0.6 and 0.35 < kept / n_people < 0.65
+    with pytest.raises(UserError, match="compare_only"):
+        RecallDocs(people_share=0.5)
+
+
+def test_dense_people_min_and_max_bound_the_people_a_document_states():
+    import pytest
+
+    from minigen.data.doctypes import people
+    from minigen.data.doctypes.people import PeopleDocs
+    from minigen.errors import UserError
+
+    cfg = CorpusConfig(canonical_share=1.0, people=PeopleDocs(dense=True, dense_min=3, dense_max=5))
+    sizes = {len(first) for first, _ in halves(people, (3, 5), cfg)}
+    assert sizes == {3, 4, 5}
+    with pytest.raises(UserError, match="dense_min"):
+        PeopleDocs(dense=True, dense_min=6, dense_max=5)
+
+
 def _person(line: str) -> tuple[str, str]:
     """The (name, description) a people line states: two capitalised words, the first a pool word."""
     pairs = re.findall(r"(?=\b([A-Z][a-z]+ [A-Z][a-z]+)\b)", line)

@@ -9,6 +9,8 @@ line in the first template of its order with probability `canonical_share` (else
 design that taught the reversed lookup on comparisons (docs/log/2026-12-05-reversed-lookup.md), where
 a name is not guessed among 2-4 and every restatement asks for the lookup. With `same_share`, that
 share of the dense restatements keeps the order stated (the forward lookup beside the reversed one).
+`dense_min` and `dense_max` bound the people a dense document states (4-8: 40% of the documents do not
+fit a 257-token row, so their last restatements are cut).
 """
 
 from __future__ import annotations
@@ -20,17 +22,22 @@ from minigen.data.doctypes.common import random_person
 from minigen.data.people_templates import DESC_FIRST, NAME_FIRST, fill
 from minigen.errors import UserError
 
-DENSE = (4, 8)
+DENSE = (4, 8)  # the people a dense document states, by default
 
 
 @dataclass
 class PeopleDocs:
     dense: bool = False  # 4-8 people a document, every one restated in the other order
     same_share: float = 0.0  # dense: share of the restatements in the order stated instead
+    dense_min: int = DENSE[0]  # dense: the fewest people a document states
+    dense_max: int = DENSE[1]  # dense: the most
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.same_share <= 1.0:
             raise UserError(f"data.people.same_share must be in [0, 1]; got {self.same_share}")
+        if not 2 <= self.dense_min <= self.dense_max <= 10:
+            raise UserError(f"need 2 <= data.people.dense_min <= data.people.dense_max <= 10; got "
+                            f"dense_min={self.dense_min}, dense_max={self.dense_max}")
 
 
 def _template(rng: random.Random, order: tuple, cfg) -> str:
@@ -52,7 +59,7 @@ def generate(rng: random.Random, words: list[str], cfg) -> str:
 
 
 def _dense(rng: random.Random, words: list[str], cfg) -> str:
-    n = rng.randint(*DENSE)
+    n = rng.randint(cfg.people.dense_min, cfg.people.dense_max)
     pool = rng.sample(words, 4 * n)  # no word in two people: the description's words find one line
     people = [random_person(rng, pool[4 * i: 4 * i + 4]) for i in range(n)]
     orders = [rng.random() < 0.5 for _ in people]  # True: stated name first
