@@ -3,7 +3,8 @@
 `minigen.eval.retrieval`'s measures on a finished run, on `dev` words (the pretraining probe runs the
 same ones as `probe_retrieval_*` during training): the 4-way lookup (copy / flip, beside the role
 heuristic and chance .25) on comparisons, key-value lines and people (canonical templates, beside the
-order heuristic), and the greedy `list` (pool and dev words) and `line` (pool words) checks, and the
+order heuristic; its flip also by what it asks: a name from its description, or the other way), and
+the greedy `list` (pool and dev words) and `line` (pool words) checks, and the
 line part by part (docs/log/2026-12-02-exact-retrieval.md, 2026-12-03-lookup-curriculum.md).
 
     python experiments/exact_retrieval.py RUN_DIR [RUN_DIR ...] [--contexts 40]
@@ -30,7 +31,8 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     print("run | copy | flip | role heuristic copy / flip | chance | list pool / dev | line pool | "
-          "key-value copy / flip (heuristic) | people copy / flip (order heuristic)")
+          "key-value copy / flip (heuristic) | people copy / flip (order heuristic) | people flip asking a "
+          "name / a description (order heuristic)")
     parts = {}
     for run in args.runs:
         model, tok, cfg = load_run(run)
@@ -44,11 +46,13 @@ def main() -> None:
             parts[run] = line_parts(model, tok, pool)
             greedy = [list_copy(model, tok, pool), list_copy(model, tok, dev), parts[run]["line"]]
         acc = {k: planned.accuracy(scored, k) for k in KINDS}
+        halves = " / ".join(f"{people.accuracy(scored_people, 'flip', a):.2f} ({people.baseline('flip', a):.2f})"
+                            for a in ("name", "desc"))
         kv, named = (" / ".join(f"{p.accuracy(s, k):.2f} ({p.baseline(k):.2f})" for k in KINDS)
                      for p, s in ((pairs, scored_pairs), (people, scored_people)))
         print(f"{run} | {acc['copy']:.2f} | {acc['flip']:.2f} | {planned.baseline('copy'):.2f} / "
               f"{planned.baseline('flip'):.2f} | .25 | {greedy[0]:.2f} / {greedy[1]:.2f} | {greedy[2]:.2f} | "
-              f"{kv} | {named}  ({len(planned.items('copy'))} items each)")
+              f"{kv} | {named} | {halves}  ({len(planned.items('copy'))} items each)")
     print("\nline pool, part by part (the share right): run | " + " | ".join(next(iter(parts.values()))))
     for run, shares in parts.items():
         print(f"{run} | " + " | ".join(f"{v:.2f}" for v in shares.values()))

@@ -296,6 +296,13 @@ RECIPES: dict[str, dict[str, Any]] = {
     # (every later stage so far erased the lookup the stage before formed)
     "recall-cmp-people": {"data": {**_RECALL_REV_CMP, "recall.people_share": 0.5, "people.same_share": 0.5},
                           "stages": [_RECALL_STAGE]},
+    # people-fit with one lookup only, recall-rev-cmp's: every person stated name first and restated
+    # description first (a name from the line its description ends); alone, and as half the facts of
+    # recall-rev-cmp's documents (the same lookup on comparisons and people in one document)
+    "people-fit-rev": {"data": {**_PEOPLE_CANON, "people.name_first_share": 1.0, "people.dense_min": 3,
+                                "people.dense_max": 5}, "stages": [_RECALL_STAGE]},
+    "recall-cmp-people-rev": {"data": {**_RECALL_REV_CMP, "recall.people_share": 0.5,
+                                       "people.name_first_share": 1.0}, "stages": [_RECALL_STAGE]},
     "keyval-rev-people-dense": {"data": _KEYVAL_REV,
                                 "stages": [_RECALL_STAGE, dict(steps=2500, set={
                                     **_LATER, **{"data." + k: v for k, v in _PEOPLE_DENSE.items()}})]},

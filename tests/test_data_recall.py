@@ -185,6 +185,15 @@ def test_dense_people_same_share_restates_that_share_in_the_order_stated():
     assert all(stated == restated for stated, restated in _dense_people(20, same_share=1.0))
 
 
+def test_name_first_share_sets_the_order_people_are_stated_in():
+    for share in (0.0, 1.0):
+        for stated, restated in _dense_people(30, name_first_share=share):
+            assert set(stated.values()) == {bool(share)} and set(restated.values()) == {not share}
+    docs = list(_dense_people(200, name_first_share=0.8))
+    first = [o for stated, _ in docs for o in stated.values()]
+    assert 0.75 < sum(first) / len(first) < 0.85
+
+
 def test_dense_people_documents_restate_every_person_in_the_other_order():
     from minigen.data.doctypes import people
     from minigen.data.doctypes.people import PeopleDocs

@@ -78,6 +78,7 @@ def test_people_lookup_asks_each_person_in_the_stated_order_and_in_the_other():
                 lowered = "t" + first[1:] if first.startswith("The ") else first  # a description mid-line
                 stated = f"{second[:1].upper() + second[1:]} is {lowered}."
                 assert line == (asked if t is copy else stated)
+                assert planned.asks[t.id] == ("name" if first.startswith("The ") else "desc")
                 assert all(o[1:-1] in text or o[1:-1].capitalize() in text for o in t.options)
             asks_name = [t.prompt.startswith("The ") for t in (copy, flip)]
             assert asks_name == [not name_first, name_first]

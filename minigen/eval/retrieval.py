@@ -28,7 +28,7 @@ are " more" and " less"). So this is measured on its own (docs/log/2026-12-02-ex
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from minigen.data.datasets import TestItem
 from minigen.data.doctypes.common import canonical, random_compare, random_person
@@ -53,17 +53,20 @@ class Lookup:
 
     contexts: list[tuple[str, list[TestItem]]]
     heuristic: dict[str, float]  # item id -> the role heuristic's expected accuracy on it
+    asks: dict[str, str] = field(default_factory=dict)  # people: item id -> "name" or "desc" (what it asks)
 
-    def items(self, kind: str) -> list[TestItem]:
-        return [t for _, items in self.contexts for t in items if t.split == kind]
+    def items(self, kind: str, asks: str | None = None) -> list[TestItem]:
+        return [t for _, items in self.contexts for t in items
+                if t.split == kind and asks in (None, self.asks.get(t.id))]
 
-    def accuracy(self, correct: dict[str, bool], kind: str) -> float:
-        """The share of `kind` items answered right (`correct`: item id -> whether it was)."""
-        items = self.items(kind)
+    def accuracy(self, correct: dict[str, bool], kind: str, asks: str | None = None) -> float:
+        """The share of `kind` items (those asking for `asks` only, if given) answered right (`correct`:
+        item id -> whether it was)."""
+        items = self.items(kind, asks)
         return sum(correct[t.id] for t in items) / len(items)
 
-    def baseline(self, kind: str) -> float:
-        items = self.items(kind)
+    def baseline(self, kind: str, asks: str | None = None) -> float:
+        items = self.items(kind, asks)
         return sum(self.heuristic[t.id] for t in items) / len(items)
 
 
@@ -120,7 +123,7 @@ def people_lookup(words: list[str], n_contexts: int, seed: int = 0) -> Lookup:
     """`n_contexts` contexts of FACTS people over distinct `words`, each stated in the first template of a
     random order and asked in the first template of the same order (copy) and of the other (flip)."""
     rng = random.Random(seed)
-    contexts, heuristic = [], {}
+    contexts, heuristic, asked = [], {}, {}
     for c in range(n_contexts):
         pool = rng.sample(words, 4 * FACTS)
         people = [random_person(rng, pool[4 * i: 4 * i + 4]) for i in range(FACTS)]
@@ -135,13 +138,14 @@ def people_lookup(words: list[str], n_contexts: int, seed: int = 0) -> Lookup:
                 prompt = prompt[: prompt.rindex(" is ") + 3]  # up to " is", the answer after it
                 item = TestItem(f"{c}-{j}-{kind}", kind, prompt, [f" {w}." for w in options], right)
                 items.append(item)
+                asked[item.id] = "desc" if asks_desc else "name"
                 # the order heuristic: the options whose person is stated in the order not asked
                 unasked = {q.desc if asks_desc else q.name for q, o in zip(people, name_first, strict=True)
                            if o != asks_desc}
                 picks = [w for w in options if w in unasked]
                 heuristic[item.id] = (options[right] in picks) / len(picks) if picks else 0.25
         contexts.append(("\n".join(lines) + "\n", items))
-    return Lookup(contexts, heuristic)
+    return Lookup(contexts, heuristic, asked)
 
 
 def _greedy(model, tok, text: str, n_tokens: int) -> str:

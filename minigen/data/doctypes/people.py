@@ -9,6 +9,7 @@ line in the first template of its order with probability `canonical_share` (else
 design that taught the reversed lookup on comparisons (docs/log/2026-12-05-reversed-lookup.md), where
 a name is not guessed among 2-4 and every restatement asks for the lookup. With `same_share`, that
 share of the dense restatements keeps the order stated (the forward lookup beside the reversed one).
+`name_first_share` is the share of people stated name first (every people document, and recall's);
 `dense_min` and `dense_max` bound the people a dense document states (4-8: 40% of the documents do not
 fit a 257-token row, so their last restatements are cut).
 """
@@ -29,12 +30,14 @@ DENSE = (4, 8)  # the people a dense document states, by default
 class PeopleDocs:
     dense: bool = False  # 4-8 people a document, every one restated in the other order
     same_share: float = 0.0  # dense: share of the restatements in the order stated instead
+    name_first_share: float = 0.5  # share of the people stated name first (the others description first)
     dense_min: int = DENSE[0]  # dense: the fewest people a document states
     dense_max: int = DENSE[1]  # dense: the most
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.same_share <= 1.0:
-            raise UserError(f"data.people.same_share must be in [0, 1]; got {self.same_share}")
+        for name in ("same_share", "name_first_share"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise UserError(f"data.people.{name} must be in [0, 1]; got {getattr(self, name)}")
         if not 2 <= self.dense_min <= self.dense_max <= 10:
             raise UserError(f"need 2 <= data.people.dense_min <= data.people.dense_max <= 10; got "
                             f"dense_min={self.dense_min}, dense_max={self.dense_max}")
@@ -50,7 +53,7 @@ def generate(rng: random.Random, words: list[str], cfg) -> str:
     people = [random_person(rng, words) for _ in range(rng.randint(2, max(2, cfg.facts_max // 2)))]
     lines, tail = [], []
     for p in people:
-        first = NAME_FIRST if rng.random() < 0.5 else DESC_FIRST
+        first = NAME_FIRST if rng.random() < cfg.people.name_first_share else DESC_FIRST
         other = DESC_FIRST if first is NAME_FIRST else NAME_FIRST
         lines.append(fill(rng.choice(first), p.name, p.desc))
         tail.append(fill(rng.choice(other), p.name, p.desc))
@@ -62,7 +65,7 @@ def _dense(rng: random.Random, words: list[str], cfg) -> str:
     n = rng.randint(cfg.people.dense_min, cfg.people.dense_max)
     pool = rng.sample(words, 4 * n)  # no word in two people: the description's words find one line
     people = [random_person(rng, pool[4 * i: 4 * i + 4]) for i in range(n)]
-    orders = [rng.random() < 0.5 for _ in people]  # True: stated name first
+    orders = [rng.random() < cfg.people.name_first_share for _ in people]  # True: stated name first
     lines = [fill(_template(rng, NAME_FIRST if o else DESC_FIRST, cfg), p.name, p.desc)
              for p, o in zip(people, orders, strict=True)]
     share = cfg.people.same_share

@@ -7,8 +7,8 @@ word and writing its first (docs/log/2026-12-03-lookup-curriculum.md). With `com
 a comparison over words no other fact uses: a document then holds 4-8 subjects, so a restatement's
 answer is found only by its line, not by its role (docs/log/2026-12-05-reversed-lookup.md). With
 `compare_only` and `people_share`, that share of the facts are people instead, over words no other fact
-uses, each stated in the first template of a random order (reversal_curse's format) and restated in the
-first template of the other order, or of the same one with probability `data.people.same_share`: the
+uses, each stated in the first template of a random order (reversal_curse's format; name first
+with probability `data.people.name_first_share`) and restated in the first template of the other order, or of the same one with probability `data.people.same_share`: the
 people's lookups beside the comparisons' in one document."""
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def _with_people(rng: random.Random, words: list[str], n: int, cfg) -> str:
     for _ in range(n):
         if rng.random() < cfg.recall.people_share:
             p = random_person(rng, [next(pool) for _ in range(4)])
-            name_first = rng.random() < 0.5
+            name_first = rng.random() < cfg.people.name_first_share
             same = rng.random() < cfg.people.same_share
             stated, other = (NAME_FIRST, DESC_FIRST) if name_first else (DESC_FIRST, NAME_FIRST)
             pairs.append((fill(stated[0], p.name, p.desc), fill((stated if same else other)[0], p.name, p.desc)))
