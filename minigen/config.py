@@ -180,6 +180,8 @@ _RECALL_REV_CMP = {**_RECALL_CORPUS, "recall.reversed_share": 1.0, "recall.compa
 _KEYVAL_REV = {**_ROLES_CORPUS, "mixture": {"keyval": 1.0}, "keyval.reversed_share": 1.0}
 _PEOPLE_DENSE = {"mixture": {"people": 1.0}, "people.dense": True, "canonical_share": 0.5}
 _PEOPLE_CANON = {**_ROLES_CORPUS, **_PEOPLE_DENSE, "canonical_share": 1.0}  # one template per order
+# 3-5 people a document (they fit a row), each stated name first and restated description first
+_PEOPLE_FIT_REV = {**_PEOPLE_CANON, "people.name_first_share": 1.0, "people.dense_min": 3, "people.dense_max": 5}
 RECIPES: dict[str, dict[str, Any]] = {
     "roles2": {"data": _ROLES_CORPUS, "stages": _TWO_STAGES},  # tiny's default
     "mixed": {"data": {}},  # the corpus defaults; steps from the shape
@@ -299,10 +301,14 @@ RECIPES: dict[str, dict[str, Any]] = {
     # people-fit with one lookup only, recall-rev-cmp's: every person stated name first and restated
     # description first (a name from the line its description ends); alone, and as half the facts of
     # recall-rev-cmp's documents (the same lookup on comparisons and people in one document)
-    "people-fit-rev": {"data": {**_PEOPLE_CANON, "people.name_first_share": 1.0, "people.dense_min": 3,
-                                "people.dense_max": 5}, "stages": [_RECALL_STAGE]},
+    "people-fit-rev": {"data": _PEOPLE_FIT_REV, "stages": [_RECALL_STAGE]},
     "recall-cmp-people-rev": {"data": {**_RECALL_REV_CMP, "recall.people_share": 0.5,
                                        "people.name_first_share": 1.0}, "stages": [_RECALL_STAGE]},
+    # people-fit-rev with lower-case names (a diagnostic: its model does not copy a capitalised name's first
+    # token from the context at all), and people-fit-rev for 2,500 more steps (a new stream)
+    "people-fit-rev-lower": {"data": {**_PEOPLE_FIT_REV, "people.lower_names": True},
+                             "stages": [_RECALL_STAGE]},
+    "people-fit-rev-long": {"data": _PEOPLE_FIT_REV, "stages": [_RECALL_STAGE, dict(steps=2500, set=_LATER)]},
     "keyval-rev-people-dense": {"data": _KEYVAL_REV,
                                 "stages": [_RECALL_STAGE, dict(steps=2500, set={
                                     **_LATER, **{"data." + k: v for k, v in _PEOPLE_DENSE.items()}})]},

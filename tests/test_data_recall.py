@@ -194,6 +194,18 @@ def test_name_first_share_sets_the_order_people_are_stated_in():
     assert 0.75 < sum(first) / len(first) < 0.85
 
 
+def test_lower_names_writes_the_same_documents_with_names_in_lower_case():
+    from minigen.data.doctypes import people
+    from minigen.data.doctypes.people import PeopleDocs
+
+    docs = {flag: people.generate(random.Random(3), WORDS, CorpusConfig(
+        canonical_share=1.0, people=PeopleDocs(dense=True, name_first_share=1.0, lower_names=flag)))
+        for flag in (False, True)}
+    assert docs[True] != docs[False]
+    assert docs[True].lower() == docs[False].lower()  # the same draws
+    assert re.sub(r"(^|\n)The ", "", docs[True]).islower()  # no capital left but the template's "The"
+
+
 def test_dense_people_documents_restate_every_person_in_the_other_order():
     from minigen.data.doctypes import people
     from minigen.data.doctypes.people import PeopleDocs

@@ -10,6 +10,7 @@ design that taught the reversed lookup on comparisons (docs/log/2026-12-05-rever
 a name is not guessed among 2-4 and every restatement asks for the lookup. With `same_share`, that
 share of the dense restatements keeps the order stated (the forward lookup beside the reversed one).
 `name_first_share` is the share of people stated name first (every people document, and recall's);
+`lower_names` writes dense documents' names in lower case (a diagnostic: the datasets capitalise them);
 `dense_min` and `dense_max` bound the people a dense document states (4-8: 40% of the documents do not
 fit a 257-token row, so their last restatements are cut).
 """
@@ -20,6 +21,7 @@ import random
 from dataclasses import dataclass
 
 from minigen.data.doctypes.common import random_person
+from minigen.data.logic import Describe
 from minigen.data.people_templates import DESC_FIRST, NAME_FIRST, fill
 from minigen.errors import UserError
 
@@ -31,6 +33,7 @@ class PeopleDocs:
     dense: bool = False  # 4-8 people a document, every one restated in the other order
     same_share: float = 0.0  # dense: share of the restatements in the order stated instead
     name_first_share: float = 0.5  # share of the people stated name first (the others description first)
+    lower_names: bool = False  # dense: names in lower case (a diagnostic: is it the capitalised tokens?)
     dense_min: int = DENSE[0]  # dense: the fewest people a document states
     dense_max: int = DENSE[1]  # dense: the most
 
@@ -65,6 +68,8 @@ def _dense(rng: random.Random, words: list[str], cfg) -> str:
     n = rng.randint(cfg.people.dense_min, cfg.people.dense_max)
     pool = rng.sample(words, 4 * n)  # no word in two people: the description's words find one line
     people = [random_person(rng, pool[4 * i: 4 * i + 4]) for i in range(n)]
+    if cfg.people.lower_names:
+        people = [Describe(p.name.lower(), p.desc) for p in people]
     orders = [rng.random() < cfg.people.name_first_share for _ in people]  # True: stated name first
     lines = [fill(_template(rng, NAME_FIRST if o else DESC_FIRST, cfg), p.name, p.desc)
              for p, o in zip(people, orders, strict=True)]
