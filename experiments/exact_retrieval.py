@@ -39,7 +39,8 @@ def main() -> None:
         dev = eval_words("reversal", 0, cfg.data.lexicon_seed, "dev")
         pool = Lexicon(cfg.data.lexicon_seed).pretrain_words
         planned, pairs = lookup(dev, args.contexts), pair_lookup(dev, args.contexts)
-        people = people_lookup(eval_words("reversal_curse", 0, cfg.data.lexicon_seed, "dev"), args.contexts)
+        people = people_lookup(eval_words("reversal_curse", 0, cfg.data.lexicon_seed, "dev"), args.contexts,
+                               lower_names=cfg.data.people.lower_names)  # in the case the run's names had
         model.eval()
         with torch.no_grad():
             scored, scored_pairs, scored_people = (score(model, tok, p) for p in (planned, pairs, people))

@@ -85,6 +85,15 @@ def test_people_lookup_asks_each_person_in_the_stated_order_and_in_the_other():
     assert planned.baseline("copy") < 0.1 and 0.35 < planned.baseline("flip") < 0.6  # the order heuristic
 
 
+def test_people_lookup_lower_names_asks_the_same_items_in_lower_case():
+    words = eval_words("reversal_curse", 0, 0, "dev")
+    upper, lower = people_lookup(words, 5), people_lookup(words, 5, lower_names=True)
+    for (text, items), (low_text, low_items) in zip(upper.contexts, lower.contexts, strict=True):
+        assert low_text != text and low_text.lower() == text.lower()
+        assert [t.answer for t in items] == [t.answer for t in low_items]
+        assert [[o.lower() for o in t.options] for t in items] == [[o.lower() for o in t.options] for t in low_items]
+
+
 def test_lookup_accuracy_counts_each_kind_on_its_own_items():
     planned = lookup(DEV, 5)
     right = {t.id: t.split == "copy" for t in planned.items("copy") + planned.items("flip")}

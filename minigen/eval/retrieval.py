@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 from minigen.data.datasets import TestItem
 from minigen.data.doctypes.common import canonical, random_compare, random_person
-from minigen.data.logic import reverse
+from minigen.data.logic import Describe, reverse
 from minigen.data.people_templates import DESC_FIRST, NAME_FIRST, fill
 from minigen.data.templates import comparison_prompt
 from minigen.inference import generate
@@ -119,14 +119,17 @@ def pair_lookup(words: list[str], n_contexts: int, seed: int = 0) -> Lookup:
     return Lookup(contexts, heuristic)
 
 
-def people_lookup(words: list[str], n_contexts: int, seed: int = 0) -> Lookup:
+def people_lookup(words: list[str], n_contexts: int, seed: int = 0, lower_names: bool = False) -> Lookup:
     """`n_contexts` contexts of FACTS people over distinct `words`, each stated in the first template of a
-    random order and asked in the first template of the same order (copy) and of the other (flip)."""
+    random order and asked in the first template of the same order (copy) and of the other (flip).
+    `lower_names`: the same items with the names in lower case (for runs trained so: a diagnostic)."""
     rng = random.Random(seed)
     contexts, heuristic, asked = [], {}, {}
     for c in range(n_contexts):
         pool = rng.sample(words, 4 * FACTS)
         people = [random_person(rng, pool[4 * i: 4 * i + 4]) for i in range(FACTS)]
+        if lower_names:
+            people = [Describe(p.name.lower(), p.desc) for p in people]
         name_first = [rng.random() < 0.5 for _ in people]
         lines, items = [], []
         for j, (p, o) in enumerate(zip(people, name_first, strict=True)):
