@@ -180,6 +180,7 @@ _RECALL_REV_CMP = {**_RECALL_CORPUS, "recall.reversed_share": 1.0, "recall.compa
 _KEYVAL_REV = {**_ROLES_CORPUS, "mixture": {"keyval": 1.0}, "keyval.reversed_share": 1.0}
 _PEOPLE_DENSE = {"mixture": {"people": 1.0}, "people.dense": True, "canonical_share": 0.5}
 _PEOPLE_CANON = {**_ROLES_CORPUS, **_PEOPLE_DENSE, "canonical_share": 1.0}  # one template per order
+_RECALL_CMP_PEOPLE_REV = {**_RECALL_REV_CMP, "recall.people_share": 0.5, "people.name_first_share": 1.0}
 # 3-5 people a document (they fit a row), each stated name first and restated description first
 _PEOPLE_FIT_REV = {**_PEOPLE_CANON, "people.name_first_share": 1.0, "people.dense_min": 3, "people.dense_max": 5}
 RECIPES: dict[str, dict[str, Any]] = {
@@ -302,8 +303,10 @@ RECIPES: dict[str, dict[str, Any]] = {
     # description first (a name from the line its description ends); alone, and as half the facts of
     # recall-rev-cmp's documents (the same lookup on comparisons and people in one document)
     "people-fit-rev": {"data": _PEOPLE_FIT_REV, "stages": [_RECALL_STAGE]},
-    "recall-cmp-people-rev": {"data": {**_RECALL_REV_CMP, "recall.people_share": 0.5,
-                                       "people.name_first_share": 1.0}, "stages": [_RECALL_STAGE]},
+    "recall-cmp-people-rev": {"data": _RECALL_CMP_PEOPLE_REV, "stages": [_RECALL_STAGE]},
+    # and 2,500 more steps of its documents (a new stream): its comparison lookup was still rising (.42)
+    "recall-cmp-people-rev-long": {"data": _RECALL_CMP_PEOPLE_REV,
+                                   "stages": [_RECALL_STAGE, dict(steps=2500, set=_LATER)]},
     # people-fit-rev with lower-case names (a diagnostic: its model does not copy a capitalised name's first
     # token from the context at all), and people-fit-rev for 2,500 more steps (a new stream)
     "people-fit-rev-lower": {"data": {**_PEOPLE_FIT_REV, "people.lower_names": True},
