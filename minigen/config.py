@@ -312,6 +312,12 @@ RECIPES: dict[str, dict[str, Any]] = {
     "people-fit-rev-lower": {"data": {**_PEOPLE_FIT_REV, "people.lower_names": True},
                              "stages": [_RECALL_STAGE]},
     "people-fit-rev-long": {"data": _PEOPLE_FIT_REV, "stages": [_RECALL_STAGE, dict(steps=2500, set=_LATER)]},
+    # recall-rev-cmp with subjects and objects of 1-3 words (`data.recall.phrase_max`): recall-rev-cmp's
+    # reversed lookup fails on two-word subjects (it reaches a fixed distance back?); alone, and with
+    # recall-cmp-people-rev's people (a name begins its line at no fixed distance from its description)
+    "recall-rev-cmp-phrase": {"data": {**_RECALL_REV_CMP, "recall.phrase_max": 3}, "stages": [_RECALL_STAGE]},
+    "recall-cmp-people-rev-phrase": {"data": {**_RECALL_CMP_PEOPLE_REV, "recall.phrase_max": 3},
+                                     "stages": [_RECALL_STAGE]},
     "keyval-rev-people-dense": {"data": _KEYVAL_REV,
                                 "stages": [_RECALL_STAGE, dict(steps=2500, set={
                                     **_LATER, **{"data." + k: v for k, v in _PEOPLE_DENSE.items()}})]},

@@ -137,6 +137,31 @@ def test_recall_people_share_makes_that_share_of_the_facts_people_in_either_orde
         RecallDocs(people_share=0.5)
 
 
+def test_recall_phrase_max_makes_subjects_and_objects_of_one_to_that_many_words():
+    import pytest
+
+    from minigen.data.doctypes.recall import RecallDocs
+    from minigen.data.logic import Compare, reverse
+    from minigen.errors import UserError
+
+    cfg = CorpusConfig(canonical_share=1.0, prefix_prob=0.0,
+                       recall=RecallDocs(reversed_share=1.0, compare_only=True, phrase_max=3))
+    sizes = set()
+    for first, second in halves(recall, recall.FACTS, cfg):
+        stated = []
+        for line in first:  # "a b are more adj than c d." (the parser reads one-word arguments only)
+            subject, rest = line[:-1].split(" are ", 1)
+            direction, adj, obj = rest.split(" ", 2)
+            stated.append(Compare(subject, adj, direction == "more", obj.removeprefix("than ")))
+        words = [w for f in stated for phrase in (f.a, f.b) for w in phrase.split()]
+        assert len(set(words)) == len(words) and set(words) <= POOL  # no word in two phrases
+        sizes |= {len(phrase.split()) for f in stated for phrase in (f.a, f.b)}
+        assert sorted(second) == sorted(canonical(reverse(f)) for f in stated)
+    assert sizes == {1, 2, 3}
+    with pytest.raises(UserError, match="phrase_max"):
+        RecallDocs(phrase_max=2)
+
+
 def test_dense_people_min_and_max_bound_the_people_a_document_states():
     import pytest
 

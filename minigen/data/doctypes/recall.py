@@ -9,7 +9,10 @@ answer is found only by its line, not by its role (docs/log/2026-12-05-reversed-
 `compare_only` and `people_share`, that share of the facts are people instead, over words no other fact
 uses, each stated in the first template of a random order (reversal_curse's format; name first
 with probability `data.people.name_first_share`) and restated in the first template of the other order, or of the same one with probability `data.people.same_share`: the
-people's lookups beside the comparisons' in one document."""
+people's lookups beside the comparisons' in one document. With `compare_only` and `phrase_max` > 1, each
+subject and object is 1 to `phrase_max` words ("spond twurg are more ..."), so a reversed comparison's
+subject is no longer a fixed number of tokens before its object: a lookup that reaches back a fixed
+distance fails, one that finds the line's first word does not (docs/log/2026-12-05-people-lookup-shapes.md)."""
 
 from __future__ import annotations
 
@@ -29,21 +32,27 @@ class RecallDocs:
     reversed_share: float = 0.0  # share of the restated comparisons written reversed
     compare_only: bool = False  # every fact a comparison, over distinct words
     people_share: float = 0.0  # compare_only: share of the facts that are people instead
+    phrase_max: int = 1  # compare_only: the most words in a subject or an object (each 1 to this many)
 
     def __post_init__(self) -> None:
         for name in ("reversed_share", "people_share"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise UserError(f"data.recall.{name} must be in [0, 1]; got {getattr(self, name)}")
-        if self.people_share > 0 and not self.compare_only:
-            raise UserError("data.recall.people_share needs data.recall.compare_only=true (people over "
-                            "words no other fact uses)")
+        if not 1 <= self.phrase_max <= 4:
+            raise UserError(f"data.recall.phrase_max must be 1 to 4; got {self.phrase_max}")
+        if (self.people_share > 0 or self.phrase_max > 1) and not self.compare_only:
+            raise UserError("data.recall.people_share and phrase_max need data.recall.compare_only=true "
+                            "(facts over words no other fact uses)")
 
 
 def generate(rng: random.Random, words: list[str], cfg) -> str:
     n = rng.randint(*FACTS)
     if cfg.recall.people_share > 0:  # its own draws: every earlier recall stream stays as it was
         return _with_people(rng, words, n, cfg)
-    if cfg.recall.compare_only:
+    if cfg.recall.compare_only and cfg.recall.phrase_max > 1:  # its own draws, as people_share's
+        pool = iter(rng.sample(words, 2 * cfg.recall.phrase_max * n))
+        facts = [random_compare(rng, _phrase(rng, pool, cfg), _phrase(rng, pool, cfg)) for _ in range(n)]
+    elif cfg.recall.compare_only:
         pool = rng.sample(words, 2 * n)
         facts = [random_compare(rng, pool[2 * i], pool[2 * i + 1]) for i in range(n)]
     else:
@@ -57,7 +66,7 @@ def generate(rng: random.Random, words: list[str], cfg) -> str:
 
 def _with_people(rng: random.Random, words: list[str], n: int, cfg) -> str:
     """compare_only's document with a `people_share` of its facts people: (stated, restated) line pairs."""
-    pool, pairs = iter(rng.sample(words, 4 * n)), []
+    pool, pairs = iter(rng.sample(words, max(4, 2 * cfg.recall.phrase_max) * n)), []
     for _ in range(n):
         if rng.random() < cfg.recall.people_share:
             p = random_person(rng, [next(pool) for _ in range(4)])
@@ -66,7 +75,13 @@ def _with_people(rng: random.Random, words: list[str], n: int, cfg) -> str:
             stated, other = (NAME_FIRST, DESC_FIRST) if name_first else (DESC_FIRST, NAME_FIRST)
             pairs.append((fill(stated[0], p.name, p.desc), fill((stated if same else other)[0], p.name, p.desc)))
         else:
-            f = random_compare(rng, next(pool), next(pool))
+            f = random_compare(rng, _phrase(rng, pool, cfg), _phrase(rng, pool, cfg))
             g = reverse(f) if rng.random() < cfg.recall.reversed_share else f
             pairs.append((fact_line(f, rng, cfg), canonical(g)))
     return "\n".join([s for s, _ in pairs] + [r for _, r in rng.sample(pairs, n)])
+
+
+def _phrase(rng: random.Random, pool, cfg) -> str:
+    """The next 1 to `phrase_max` words of `pool` (one, with no draw, at phrase_max 1)."""
+    k = rng.randint(1, cfg.recall.phrase_max) if cfg.recall.phrase_max > 1 else 1
+    return " ".join(next(pool) for _ in range(k))
