@@ -47,8 +47,8 @@ def main() -> None:
             parts[run] = line_parts(model, tok, pool)
             greedy = [list_copy(model, tok, pool), list_copy(model, tok, dev), parts[run]["line"]]
         acc = {k: planned.accuracy(scored, k) for k in KINDS}
-        halves = " / ".join(f"{people.accuracy(scored_people, 'flip', a):.2f} ({people.baseline('flip', a):.2f})"
-                            for a in ("name", "desc"))
+        halves = " / ".join(f"{people.accuracy(scored_people, 'flip', a):.2f} "
+                            f"({people.baseline('flip', a):.2f})" for a in ("name", "desc"))
         kv, named = (" / ".join(f"{p.accuracy(s, k):.2f} ({p.baseline(k):.2f})" for k in KINDS)
                      for p, s in ((pairs, scored_pairs), (people, scored_people)))
         print(f"{run} | {acc['copy']:.2f} | {acc['flip']:.2f} | {planned.baseline('copy'):.2f} / "

@@ -8,7 +8,8 @@ same words and directions: with distinct adjectives, and with one adjective shar
 line then found by its words only). And a third time with every subject and object two dev words ("spond
 twurg", as a person's name is two words): a model that reaches a reversed comparison's subject at a
 fixed distance back from its object (7 tokens, where every word is 2) lands inside the longer
-subject, one that finds the line's first word does not. Chance .25; the role heuristic as in `lookup`. Dev words.
+subject, one that finds the line's first word does not. Chance .25; the role heuristic as in
+`lookup`. Dev words.
 
     python experiments/lookup_key.py RUN_DIR [RUN_DIR ...] [--contexts 60]
 """
@@ -30,7 +31,8 @@ from minigen.eval.retrieval import FACTS, KINDS, Lookup, _options
 from minigen.eval.scoring import score_items_in_contexts
 
 
-def keyed_lookup(words: list[str], n_contexts: int, shared: bool, seed: int = 0, long: bool = False) -> Lookup:
+def keyed_lookup(words: list[str], n_contexts: int, shared: bool, seed: int = 0,
+                 long: bool = False) -> Lookup:
     """`lookup`'s contexts with distinct adjectives, or one adjective for every line (`shared`), or every
     subject and object two words (`long`); the draws do not depend on `shared`."""
     rng = random.Random(seed)
@@ -63,8 +65,9 @@ def main() -> None:
     ap.add_argument("--contexts", type=int, default=60)
     args = ap.parse_args()
     torch.set_num_threads(1)
-    print(f"run | distinct adjectives copy / flip | one adjective copy / flip | two-word subjects and objects copy / "
-          f"flip | role heuristic copy / flip | chance .25 | {args.contexts * FACTS} items a cell")
+    print(f"run | distinct adjectives copy / flip | one adjective copy / flip | two-word subjects and "
+          f"objects copy / flip | role heuristic copy / flip | chance .25 | "
+          f"{args.contexts * FACTS} items a cell")
     for run in args.runs:
         model, tok, cfg = load_run(run)
         dev = eval_words("reversal", 0, cfg.data.lexicon_seed, "dev")

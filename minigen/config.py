@@ -182,7 +182,8 @@ _PEOPLE_DENSE = {"mixture": {"people": 1.0}, "people.dense": True, "canonical_sh
 _PEOPLE_CANON = {**_ROLES_CORPUS, **_PEOPLE_DENSE, "canonical_share": 1.0}  # one template per order
 _RECALL_CMP_PEOPLE_REV = {**_RECALL_REV_CMP, "recall.people_share": 0.5, "people.name_first_share": 1.0}
 # 3-5 people a document (they fit a row), each stated name first and restated description first
-_PEOPLE_FIT_REV = {**_PEOPLE_CANON, "people.name_first_share": 1.0, "people.dense_min": 3, "people.dense_max": 5}
+_PEOPLE_FIT_REV = {**_PEOPLE_CANON, "people.name_first_share": 1.0, "people.dense_min": 3,
+                   "people.dense_max": 5}
 RECIPES: dict[str, dict[str, Any]] = {
     "roles2": {"data": _ROLES_CORPUS, "stages": _TWO_STAGES},  # tiny's default
     "mixed": {"data": {}},  # the corpus defaults; steps from the shape

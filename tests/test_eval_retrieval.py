@@ -91,7 +91,8 @@ def test_people_lookup_lower_names_asks_the_same_items_in_lower_case():
     for (text, items), (low_text, low_items) in zip(upper.contexts, lower.contexts, strict=True):
         assert low_text != text and low_text.lower() == text.lower()
         assert [t.answer for t in items] == [t.answer for t in low_items]
-        assert [[o.lower() for o in t.options] for t in items] == [[o.lower() for o in t.options] for t in low_items]
+        lowered = [[o.lower() for o in t.options] for t in items]
+        assert lowered == [[o.lower() for o in t.options] for t in low_items]
 
 
 def test_lookup_accuracy_counts_each_kind_on_its_own_items():

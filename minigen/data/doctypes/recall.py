@@ -5,14 +5,16 @@ and all (docs/log/2026-12-02-exact-retrieval.md). With `reversed_share`, that sh
 comparisons is reversed ("B are less X than A" for "A are more X than B"): finding the line by its last
 word and writing its first (docs/log/2026-12-03-lookup-curriculum.md). With `compare_only`, every fact is
 a comparison over words no other fact uses: a document then holds 4-8 subjects, so a restatement's
-answer is found only by its line, not by its role (docs/log/2026-12-05-reversed-lookup.md). With
-`compare_only` and `people_share`, that share of the facts are people instead, over words no other fact
-uses, each stated in the first template of a random order (reversal_curse's format; name first
-with probability `data.people.name_first_share`) and restated in the first template of the other order, or of the same one with probability `data.people.same_share`: the
-people's lookups beside the comparisons' in one document. With `compare_only` and `phrase_max` > 1, each
-subject and object is 1 to `phrase_max` words ("spond twurg are more ..."), so a reversed comparison's
-subject is no longer a fixed number of tokens before its object: a lookup that reaches back a fixed
-distance fails, one that finds the line's first word does not (docs/log/2026-12-05-people-lookup-shapes.md)."""
+answer is found only by its line, not by its role (docs/log/2026-12-05-reversed-lookup.md).
+
+With `compare_only` and `people_share`, that share of the facts are people instead, over words no
+other fact uses, each stated in the first template of a random order (reversal_curse's format; name
+first with probability `data.people.name_first_share`) and restated in the first template of the
+other order, or of the same one with probability `data.people.same_share`: the people's lookups beside
+the comparisons' in one document. With `compare_only` and `phrase_max` > 1, each subject and object is
+1 to `phrase_max` words ("spond twurg are more ..."), so a reversed comparison's subject is no longer a
+fixed number of tokens before its object: a lookup that reaches back a fixed distance fails, one that
+finds the line's first word does not (docs/log/2026-12-05-people-lookup-shapes.md)."""
 
 from __future__ import annotations
 
@@ -73,7 +75,8 @@ def _with_people(rng: random.Random, words: list[str], n: int, cfg) -> str:
             name_first = rng.random() < cfg.people.name_first_share
             same = rng.random() < cfg.people.same_share
             stated, other = (NAME_FIRST, DESC_FIRST) if name_first else (DESC_FIRST, NAME_FIRST)
-            pairs.append((fill(stated[0], p.name, p.desc), fill((stated if same else other)[0], p.name, p.desc)))
+            asked = (stated if same else other)[0]
+            pairs.append((fill(stated[0], p.name, p.desc), fill(asked, p.name, p.desc)))
         else:
             f = random_compare(rng, _phrase(rng, pool, cfg), _phrase(rng, pool, cfg))
             g = reverse(f) if rng.random() < cfg.recall.reversed_share else f
