@@ -22,12 +22,10 @@ import random
 import torch
 
 from minigen.checkpoint import load_run
-from minigen.data.datasets import TestItem
 from minigen.data.datasets.common import eval_words
-from minigen.data.doctypes.common import DIMS, canonical
-from minigen.data.logic import Compare, reverse
-from minigen.data.templates import comparison_prompt
-from minigen.eval.retrieval import FACTS, KINDS, Lookup, _options
+from minigen.data.doctypes.common import DIMS
+from minigen.data.logic import Compare
+from minigen.eval.retrieval import FACTS, KINDS, Lookup, compare_context
 from minigen.eval.scoring import score_items_in_contexts
 
 
@@ -45,17 +43,7 @@ def keyed_lookup(words: list[str], n_contexts: int, shared: bool, seed: int = 0,
         more = [rng.random() < 0.5 for _ in range(FACTS)]
         facts = [Compare(pool[2 * i], adjs[0] if shared else adjs[i], more[i], pool[2 * i + 1])
                  for i in range(FACTS)]
-        objects, items = {f.b for f in facts}, []
-        for j, f in enumerate(facts):
-            for kind, q in (("copy", f), ("flip", reverse(f))):
-                prompt, right = comparison_prompt(q)
-                head = right[: right.index(" than") + len(" than")]  # " more adj than"
-                options, answer = _options(rng, q.b, [w for w in pool if w not in (q.a, q.b)])
-                same_role = [w for w in options if (w in objects) == (kind == "copy")]
-                item = TestItem(f"{c}-{j}-{kind}", kind, prompt + head, [f" {w}." for w in options], answer)
-                items.append(item)
-                heuristic[item.id] = 1 / len(same_role)
-        contexts.append(("\n".join(canonical(f) for f in facts) + "\n", items))
+        contexts.append(compare_context(rng, c, facts, pool, heuristic))
     return Lookup(contexts, heuristic)
 
 

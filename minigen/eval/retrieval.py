@@ -83,19 +83,24 @@ def lookup(words: list[str], n_contexts: int, seed: int = 0) -> Lookup:
     contexts, heuristic = [], {}
     for c in range(n_contexts):
         facts, pool = _facts(rng, words)
-        objects = {f.b for f in facts}
-        items = []
-        for j, f in enumerate(facts):
-            for kind, q in (("copy", f), ("flip", reverse(f))):
-                prompt, right = comparison_prompt(q)  # "A are", " more adj than B."
-                head = right.rsplit(" ", 1)[0]
-                options, answer = _options(rng, q.b, [w for w in pool if w not in (q.a, q.b)])
-                same_role = [w for w in options if (w in objects) == (kind == "copy")]
-                item = TestItem(f"{c}-{j}-{kind}", kind, prompt + head, [f" {w}." for w in options], answer)
-                items.append(item)
-                heuristic[item.id] = 1 / len(same_role)
-        contexts.append(("\n".join(canonical(f) for f in facts) + "\n", items))
+        contexts.append(compare_context(rng, c, facts, pool, heuristic))
     return Lookup(contexts, heuristic)
+
+
+def compare_context(rng: random.Random, c: int, facts: list, pool: list[str], heuristic: dict):
+    """Context `c` of comparisons `facts` over `pool` (words or phrases) with each fact asked both ways:
+    (its text, its items); each item's role-heuristic accuracy goes into `heuristic`."""
+    objects, items = {f.b for f in facts}, []
+    for j, f in enumerate(facts):
+        for kind, q in (("copy", f), ("flip", reverse(f))):
+            prompt, right = comparison_prompt(q)  # "A are", " more adj than B."
+            head = right[: right.index(" than") + len(" than")]
+            options, answer = _options(rng, q.b, [w for w in pool if w not in (q.a, q.b)])
+            same_role = [w for w in options if (w in objects) == (kind == "copy")]
+            item = TestItem(f"{c}-{j}-{kind}", kind, prompt + head, [f" {w}." for w in options], answer)
+            items.append(item)
+            heuristic[item.id] = 1 / len(same_role)
+    return "\n".join(canonical(f) for f in facts) + "\n", items
 
 
 def pair_lookup(words: list[str], n_contexts: int, seed: int = 0) -> Lookup:
