@@ -317,6 +317,9 @@ RECIPES: dict[str, dict[str, Any]] = {
     # reversed lookup fails on two-word subjects (it reaches a fixed distance back?); alone, and with
     # recall-cmp-people-rev's people (a name begins its line at no fixed distance from its description)
     "recall-rev-cmp-phrase": {"data": {**_RECALL_REV_CMP, "recall.phrase_max": 3}, "stages": [_RECALL_STAGE]},
+    # and 2,500 more steps of its documents (a new stream): nothing formed in the first 2,500
+    "recall-rev-cmp-phrase-long": {"data": {**_RECALL_REV_CMP, "recall.phrase_max": 3},
+                                   "stages": [_RECALL_STAGE, dict(steps=2500, set=_LATER)]},
     "recall-cmp-people-rev-phrase": {"data": {**_RECALL_CMP_PEOPLE_REV, "recall.phrase_max": 3},
                                      "stages": [_RECALL_STAGE]},
     "keyval-rev-people-dense": {"data": _KEYVAL_REV,
