@@ -192,6 +192,12 @@ RECIPES: dict[str, dict[str, Any]] = {
     # roles2r with a 2,000-step role stage (2,500 in all: a 30-minute CPU candidate): its reversal was
     # still rising at the end of the 1,000-step stage on seed 2
     "roles2r-long": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _ROLE_LONG]},
+    # roles2r-long with rewrite documents of comparisons (the local augmentation format: a fact line, "In
+    # other words:", its restatements and its converse) as 20% of its role stage: the generation probe's
+    # local rewrites, beside the role
+    "roles2r-long-rw": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, dict(_ROLE_LONG, set={
+        **_ROLE_LONG["set"], "data.mixture": {"roles": 0.8, "rewrite": 0.2},
+        "data.rewrite.compare_only": True, "data.rewrite.as_fact_line": True})]},
     # roles2r-long with the Muon flip stage, or with a 1,000-step flip stage: AdamW's 500 steps do not form
     # the flip on seeds 1 and 3
     "roles2mr-long": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, _ROLE_LONG]},

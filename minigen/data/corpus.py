@@ -21,6 +21,7 @@ from minigen.data.doctypes.keyval import KeyvalDocs
 from minigen.data.doctypes.people import PeopleDocs
 from minigen.data.doctypes.recall import RecallDocs
 from minigen.data.doctypes.reversal import ReversalDocs
+from minigen.data.doctypes.rewrite import RewriteDocs
 from minigen.data.doctypes.roles import RolesDocs
 from minigen.data.doctypes.syllogism import SyllogismDocs
 from minigen.data.lexicon import Lexicon
@@ -55,6 +56,7 @@ class CorpusConfig:
     recall: RecallDocs = field(default_factory=RecallDocs)
     keyval: KeyvalDocs = field(default_factory=KeyvalDocs)
     people: PeopleDocs = field(default_factory=PeopleDocs)
+    rewrite: RewriteDocs = field(default_factory=RewriteDocs)
 
     def __post_init__(self) -> None:
         self.mixture = {name: float(w) for name, w in self.mixture.items() if w != 0}  # one form per mixture

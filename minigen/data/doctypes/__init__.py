@@ -47,7 +47,7 @@ DOC_TYPES: dict[str, DocType] = {
     "world": DocType(world.generate, in_context=True),
     "people": DocType(people.generate, in_context=True),
     "facts": DocType(facts.generate),
-    "rewrite": DocType(rewrite.generate),
+    "rewrite": DocType(rewrite.generate, rewrite.RewriteDocs),
     "inference": DocType(inference.generate),
     "qa": DocType(qa.generate),
     "roles": DocType(roles.generate, roles.RolesDocs, in_context=True),

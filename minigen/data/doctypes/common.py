@@ -26,11 +26,17 @@ VERBS = tuple(v for v, _ in RELATION_VERBS)
 _PROPS = (("are", PROPERTY_ADJECTIVES), ("have", PROPERTY_NOUNS), ("can", PROPERTY_VERBS))
 
 
-def fact_line(form: Form, rng: random.Random, cfg, prefix_scale: float = 1.0) -> str:
-    """A fact as a training sentence: the canonical template or a random one, sometimes a prefix."""
+def fact_style(form: Form, rng: random.Random, cfg, prefix_scale: float = 1.0) -> tuple[int, int]:
+    """(template, prefix) of a training sentence: the canonical template or a random one, sometimes a
+    prefix."""
     variant = 0 if rng.random() < cfg.canonical_share else rng.randrange(n_variants(form))
     prefix = rng.randrange(1, len(PREFIXES)) if rng.random() < cfg.prefix_prob * prefix_scale else 0
-    return render(form, variant, prefix)
+    return variant, prefix
+
+
+def fact_line(form: Form, rng: random.Random, cfg, prefix_scale: float = 1.0) -> str:
+    """A fact as a training sentence (`fact_style`)."""
+    return render(form, *fact_style(form, rng, cfg, prefix_scale))
 
 
 def canonical(form: Form) -> str:

@@ -1,0 +1,48 @@
+"""Rewrite documents (the local augmentation format) say what their docstring says."""
+
+import random
+
+from minigen.augment.prompts import rewrite_blocks
+from minigen.data.corpus import CorpusConfig
+from minigen.data.doctypes import rewrite
+from minigen.data.doctypes.common import canonical
+from minigen.data.lexicon import Lexicon
+from minigen.data.logic import Compare
+from minigen.data.templates import PREFIXES, REWRITE_LABEL, parse, restatements
+
+WORDS = Lexicon(0).pretrain_words
+
+
+def blocks(cfg, n=200):
+    """(statement, restatements) of every block of n documents."""
+    rng = random.Random(0)
+    for _ in range(n):
+        for block in rewrite_blocks(rewrite.generate(rng, WORDS, cfg)):
+            first, label, *rest = block.split("\n")
+            assert label == REWRITE_LABEL
+            yield first, rest
+
+
+def test_default_rewrites_state_any_fact_canonically_then_every_other_restatement():
+    kinds = set()
+    for first, rest in blocks(CorpusConfig(canonical_share=0.5, prefix_prob=0.4)):
+        form = parse(first)
+        kinds.add(type(form))
+        assert first == canonical(form)  # the corpus-wide template and prefix knobs do not reach it
+        assert sorted([first, *rest]) == sorted(restatements(form))
+    assert len(kinds) >= 4
+
+
+def test_comparison_rewrites_in_fact_lines_restate_with_every_other_template_and_the_converse():
+    cfg = CorpusConfig(canonical_share=0.5, prefix_prob=0.4)
+    cfg.rewrite.compare_only, cfg.rewrite.as_fact_line = True, True
+    prefixed = templated = n = 0
+    for first, rest in blocks(cfg):
+        n += 1
+        form = parse(first)
+        assert isinstance(form, Compare)
+        own = [s for s in restatements(form) if first[:-1].endswith(s[1:-1])]  # its template, any prefix
+        assert len(own) == 1 and sorted(rest) == sorted(set(restatements(form)) - set(own))
+        prefixed += any(start and first.startswith(start) for start, _ in PREFIXES)
+        templated += own[0] != canonical(form)
+    assert 0.3 < prefixed / n < 0.5 and 0.25 < templated / n < 0.55  # about 40% prefixed, half not canonical
