@@ -160,11 +160,14 @@ def test_rewrite_examples_use_pretraining_words_and_the_same_kind_of_statement()
     lex = Lexicon(0)
     allowed = set(lex.pretrain_words)
     for seed in range(5):
-        blocks = rewrite_examples(random.Random(seed), "pern are more curious than denk.")
+        blocks = rewrite_examples(random.Random(seed), "pern are more curious than denk.", k=3)
         assert len(blocks) == 3 and all("\nIn other words:\n" in b for b in blocks)
         assert any(isinstance(parse(b.split("\n")[0]), Compare) for b in blocks)
         words = {w for b in blocks for w in b.replace(".", " ").split()}
         assert not words & set(lex.eval_words) and words & allowed
+        one = rewrite_examples(random.Random(seed), "pern are more curious than denk.", k=1)
+        assert len(one) == 1 and isinstance(parse(one[0].split("\n")[0]), Compare)  # the same kind
+    assert rewrite_examples(random.Random(0), "pern are more curious than denk.", k=0) == []
 
 
 def test_cached_sampling_equals_recomputation_at_temperature_zero(tokenizer):

@@ -53,7 +53,8 @@ def cached_augmentations(setup, strategy: str, seed: int) -> tuple[list[dict], d
     else generated now (written to a temporary name, renamed when complete)."""
     aug = setup.options.aug
     n = 1 if strategy == "oracle-local" else aug.n  # the engine's restatements are all there in one pass
-    cfg = AugmentConfig(n=n, seed=seed, temperature=aug.temperature, lexicon_seed=setup.lexicon_seed)
+    cfg = AugmentConfig(n=n, seed=seed, temperature=aug.temperature, examples=aug.examples,
+                        lexicon_seed=setup.lexicon_seed)
     key = fingerprint(setup, strategy, cfg)
     if setup.out_dir is None:
         with tempfile.TemporaryDirectory() as tmp:

@@ -25,7 +25,7 @@ from minigen.augment.prompts import (
 )
 from minigen.augment.sampling import sample_texts
 from minigen.errors import UserError
-from minigen.eval.options import AUG_SAMPLES
+from minigen.eval.options import AUG_EXAMPLES, AUG_SAMPLES
 
 
 @dataclass
@@ -34,6 +34,7 @@ class AugmentConfig:
     seed: int = 0
     temperature: float = 0.8  # sampling temperature (diversity across the n samples)
     top_k: int | None = None
+    examples: int = AUG_EXAMPLES  # local: rewrite examples before the sentence
     local_tokens: int = 64  # new tokens per local sample (a few restatements)
     global_tokens: int = 96  # new tokens per global sample (a few inferences)
     batch_size: int = 64  # prompts per generate() call
@@ -86,7 +87,7 @@ def _local_jobs(documents: list, cfg: AugmentConfig) -> list[_Job]:
     for doc in documents:
         for k, sent in enumerate(sentences(doc.text)):
             rng = random.Random(f"local:{cfg.seed}:{doc.id}:{k}")
-            prompt = local_prompt(rewrite_examples(rng, sent, lexicon_seed=cfg.lexicon_seed), sent)
+            prompt = local_prompt(rewrite_examples(rng, sent, cfg.examples, cfg.lexicon_seed), sent)
             jobs += [_Job(doc.id, k, j, prompt, sent) for j in range(cfg.n)]
     return jobs
 

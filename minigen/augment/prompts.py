@@ -1,9 +1,10 @@
 """Prompts in the formats the pretraining corpus taught, and the reading of what the model wrote back.
 
 Local (the corpus's rewrite documents): "STATEMENT\\nIn other words:\\nRESTATEMENT\\n..." repeated;
-the prompt is a few such examples over pretraining-pool words, then the training sentence and the
-label. Global (the corpus's inference documents): "FACT\\n...\\nIt follows that:\\nDERIVED\\n...";
-the prompt is a sample of training documents, the document itself last, then the header.
+the prompt is `aug.examples` such examples (one by default) over pretraining-pool words, then the
+training sentence and the label. Global (the corpus's inference documents):
+"FACT\\n...\\nIt follows that:\\nDERIVED\\n..."; the prompt is a sample of training documents, the
+document itself last, then the header.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from minigen.data.corpus import CorpusConfig
 from minigen.data.doctypes import rewrite
 from minigen.data.lexicon import Lexicon
 from minigen.data.templates import INFERENCE_HEADER, REWRITE_LABEL, english_vocabulary
-
-N_EXAMPLES = 3  # rewrite examples in a local prompt
+from minigen.eval.options import AUG_EXAMPLES
 
 
 @lru_cache(maxsize=2)
@@ -26,7 +26,7 @@ def _pretrain_words(lexicon_seed: int) -> list[str]:
     return Lexicon(lexicon_seed).pretrain_words
 
 
-def rewrite_examples(rng: random.Random, like: str | None, k: int = N_EXAMPLES,
+def rewrite_examples(rng: random.Random, like: str | None, k: int = AUG_EXAMPLES,
                      lexicon_seed: int = 0) -> list[str]:
     """`k` rewrite blocks ("statement\\nIn other words:\\n...") over pretraining-pool words, taken
     from the corpus's own rewrite documents; at least one restates a statement of the same kind

@@ -105,7 +105,7 @@ def run_augment(split: str, strategy: str, ckpt: Path, out: Path, seed: int = 0,
     output_file(Path(out))
     options = apply_overrides(CompareOptions(), overrides or [])
     n = options.aug.n
-    cfg = AugmentConfig(n=n, seed=seed, temperature=options.aug.temperature)
+    cfg = AugmentConfig(n=n, seed=seed, temperature=options.aug.temperature, examples=options.aug.examples)
     model = tokenizer = None
     run_cfg = None
     if strategy.startswith("oracle"):

@@ -23,6 +23,10 @@ SENTENCE_MODES = ("none", "independent", "cumulative")
 DEFAULT_CONDITIONS = "base,icl,ft,ft-format"  # what `minigen compare` runs unless told otherwise
 MIN_AUTO_STEPS, MAX_AUTO_STEPS = 200, 1000  # the paper's range of finetuning steps
 AUG_SAMPLES = 2  # augmentations per sentence / document, for `minigen augment` and the aug-ft conditions
+# rewrite examples before the sentence in a local prompt, chosen on dev words: a model trained on rewrite
+# documents of 1-3 blocks copies the wrong block's words when the sentence is the fourth
+# (docs/log/2026-12-05-rewrite-documents.md)
+AUG_EXAMPLES = 1
 
 
 @dataclass
@@ -138,10 +142,12 @@ class AugOptions:
 
     n: int = AUG_SAMPLES  # samples per sentence (local) / per document (global); oracle-global: traces
     temperature: float = 0.8  # sampling temperature of the model's own augmentations
+    examples: int = AUG_EXAMPLES  # local: rewrite examples before the sentence in each prompt
 
     def __post_init__(self) -> None:
-        if self.n < 1 or self.temperature < 0:
-            raise UserError(f"need aug.n >= 1 and aug.temperature >= 0; got {self.n}, {self.temperature}")
+        if self.n < 1 or self.temperature < 0 or self.examples < 0:
+            raise UserError(f"need aug.n >= 1, aug.temperature >= 0 and aug.examples >= 0; got {self.n}, "
+                            f"{self.temperature}, {self.examples}")
 
 
 @dataclass
