@@ -420,16 +420,17 @@ _TINY_MODEL = dict(n_layer=4, d_model=128, n_head=4, seq_len=256)
 _TINY_TRAIN = dict(batch_size=16, lr=1e-3, min_lr=1e-4, warmup=100, eval_every=250, ckpt_every=500,
                    log_every=10)
 SHAPES: dict[str, dict[str, Any]] = {
-    "tiny": {  # ~1.0M params; roles2: 1,500 steps x 16 x 256 = 6.1M tokens
+    "tiny": {  # ~1.0M params; roles2: 1,500 steps x 16 x 256 = 6.1M tokens (the tiny-roles2 preset)
         "model": _TINY_MODEL,
         "train": _TINY_TRAIN,
     },
     # tiny with eight heads of 16 dimensions (the same parameters): on roles2r-long it formed the role on
-    # more pretraining seeds than four heads did (docs/log/2026-12-02-replay-once.md)
+    # more pretraining seeds than four heads did (docs/log/2026-12-02-replay-once.md). The default preset
+    # `tiny` is this shape on roles2r-long-rw: 2,500 steps x 16 x 256 = 10.2M tokens
     "tiny8": {"model": dict(_TINY_MODEL, n_head=8), "train": _TINY_TRAIN},
     "mini": {  # ~3M params, the second CPU rung: tiny's recipe and data budget, 3x the parameters
         "model": dict(n_layer=6, d_model=192, n_head=6, seq_len=256),
-        "train": dict(_TINY_TRAIN, lr=8e-4, min_lr=8e-5, steps=2000),
+        "train": dict(_TINY_TRAIN, lr=8e-4, min_lr=8e-5, steps=2000),  # steps: for a recipe without stages
     },
     "small": {  # ~11M params, one GPU (minutes)
         "model": dict(n_layer=6, d_model=384, n_head=6, seq_len=512),
@@ -461,13 +462,16 @@ def preset(shape: str, recipe: str) -> dict[str, Any]:
 
 # name -> (shape, recipe). Every GPU rung trains on the same recipe, so a sweep over them varies size.
 PRESET_RECIPES = {
-    "tiny": ("tiny", "roles2"),
+    # the default: the role and valid local rewrites on 3 pretraining seeds of 3, at about 25 minutes of
+    # the CPU (docs/log/2026-12-05-rewrite-documents.md)
+    "tiny": ("tiny8", "roles2r-long-rw"),
+    "tiny-roles2": ("tiny", "roles2"),  # the default until 2026-12-05 (10-13 minutes; the role on 1 seed of 4)
     "tiny-mixed": ("tiny", "mixed"),  # the default until 2026-11-27: 2,000 steps
     "tiny-roles": ("tiny", "roles5"),
     "tiny-icl": ("tiny", "roles2-syllogism"),  # docs/log/2026-11-27-tiny-icl-preset.md
     "tiny-all": ("tiny", "roles2m-all-3k"),  # docs/log/2026-12-01-stage-robustness.md
     "tiny-rr": ("tiny8", "roles2r-long"),  # the role on 4 pretraining seeds of 6 (~25 min on the CPU)
-    "mini": ("mini", "roles2"),  # tiny's recipe: a CPU scaling sweep (tiny, mini) varies size only
+    "mini": ("mini", "roles2r-long-rw"),  # tiny's recipe: a CPU scaling sweep (tiny, mini) varies size only
     "small": ("small", "mixed"),
     "medium": ("medium", "mixed"),
     "large": ("large", "mixed"),

@@ -67,7 +67,7 @@ def test_every_recipe_resolves_on_the_tiny_shape():
 
 
 def test_tiny_rr_is_the_tiny_shape_with_eight_heads():
-    rr, tiny = get_preset("tiny-rr"), get_preset("tiny", recipe="roles2r-long")
+    rr, tiny = get_preset("tiny-rr"), get_preset("tiny-roles2", recipe="roles2r-long")
     assert rr.model.n_head == 8 and dataclasses.replace(rr.model, n_head=4) == tiny.model
     assert (rr.train, rr.data, rr.stages) == (tiny.train, tiny.data, tiny.stages)
     sizes = [sum(p.numel() for p in Transformer(dataclasses.replace(c.model, vocab_size=300)).parameters())
@@ -80,7 +80,7 @@ def test_config_json_round_trips():
     assert RunConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
 
 
-# The tiny preset's config.json as runs before 2026-12-01 wrote it (flat corpus fields; stages by name).
+# The tiny preset's (now tiny-roles2's) config.json as runs before 2026-12-01 wrote it (flat corpus fields; stages by name).
 LEGACY_TINY = {
     "model": {"vocab_size": 0, "n_layer": 4, "n_head": 4, "n_kv_head": 0, "d_model": 128, "seq_len": 256},
     "train": {"batch_size": 16, "lr": 1e-3, "min_lr": 1e-4, "warmup": 100, "steps": 1500, "eval_every": 250,
@@ -99,7 +99,7 @@ LEGACY_TINY = {
 
 def test_a_run_written_with_the_flat_corpus_fields_loads_to_the_same_stream():
     old = RunConfig.from_dict(LEGACY_TINY)
-    new = get_preset("tiny")
+    new = get_preset("tiny-roles2")  # the default preset then
     tokenizer = train_tokenizer(CorpusConfig(), num_documents=300)
     for (b1, a), (b2, b) in zip(stage_configs(old), stage_configs(new), strict=True):
         assert b1 == b2 and a.data.mixture == b.data.mixture == {"roles": 1.0}

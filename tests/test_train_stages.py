@@ -100,12 +100,17 @@ def test_stage_configs_layer_each_stage_on_the_run():
     assert (last.data.roles.mode, last.data.roles.repeats_max, last.data.seed) == ("mix", 6, 11)
     assert last.train.warmup == 50 and last.train.lr == first.train.lr == 1e-3
     assert all(not stage.stages for _, stage in plan)
-    icl = stage_configs(get_preset("tiny-icl"))  # the default's stages, then syllogisms, then both
-    tiny = stage_configs(get_preset("tiny"))
+    icl = stage_configs(get_preset("tiny-icl"))  # roles2's stages, then syllogisms, then both
+    tiny = stage_configs(get_preset("tiny-roles2"))
     assert [(b, c.data, c.model) for b, c in icl[:2]] == [(b, c.data, c.model) for b, c in tiny]
     assert [c.data.mixture for _, c in icl[2:]] == [{"syllogism": 1.0}, {"syllogism": 0.5, "roles": 0.5}]
     assert [b for b, _ in icl] == [0, 500, 1500, 2500] and get_preset("tiny-icl").train.steps == 3500
     assert stage_configs(get_preset("tiny-mixed")) == [(0, get_preset("tiny-mixed"))]
+    default = stage_configs(get_preset("tiny"))  # tiny-rr's stages, rewrite documents in the second
+    rr = stage_configs(get_preset("tiny-rr"))
+    assert [b for b, _ in default] == [b for b, _ in rr] == [0, 500] and default[0] == rr[0]
+    assert default[1][1].data.mixture == {"roles": 0.8, "rewrite": 0.2} and default[1][1].data.rewrite.compare_only
+    assert default[1][1].data.roles == rr[1][1].data.roles and default[1][1].model == rr[1][1].model
 
 
 def test_steps_scale_a_curriculum_stage_by_stage():
