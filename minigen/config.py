@@ -465,7 +465,7 @@ PRESET_RECIPES = {
     # the default: the role and valid local rewrites on 3 pretraining seeds of 3, at about 25 minutes of
     # the CPU (docs/log/2026-12-05-rewrite-documents.md)
     "tiny": ("tiny8", "roles2r-long-rw"),
-    "tiny-roles2": ("tiny", "roles2"),  # the default until 2026-12-05 (10-13 minutes; the role on 1 seed of 4)
+    "tiny-roles2": ("tiny", "roles2"),  # the default until 2026-12-05 (10-13 min; the role on 1 seed of 4)
     "tiny-mixed": ("tiny", "mixed"),  # the default until 2026-11-27: 2,000 steps
     "tiny-roles": ("tiny", "roles5"),
     "tiny-icl": ("tiny", "roles2-syllogism"),  # docs/log/2026-11-27-tiny-icl-preset.md

@@ -80,7 +80,8 @@ def test_config_json_round_trips():
     assert RunConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
 
 
-# The tiny preset's (now tiny-roles2's) config.json as runs before 2026-12-01 wrote it (flat corpus fields; stages by name).
+# The tiny preset's (now tiny-roles2's) config.json as runs before 2026-12-01 wrote it (flat corpus
+# fields; stages by name).
 LEGACY_TINY = {
     "model": {"vocab_size": 0, "n_layer": 4, "n_head": 4, "n_kv_head": 0, "d_model": 128, "seq_len": 256},
     "train": {"batch_size": 16, "lr": 1e-3, "min_lr": 1e-4, "warmup": 100, "steps": 1500, "eval_every": 250,

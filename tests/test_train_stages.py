@@ -109,7 +109,8 @@ def test_stage_configs_layer_each_stage_on_the_run():
     default = stage_configs(get_preset("tiny"))  # tiny-rr's stages, rewrite documents in the second
     rr = stage_configs(get_preset("tiny-rr"))
     assert [b for b, _ in default] == [b for b, _ in rr] == [0, 500] and default[0] == rr[0]
-    assert default[1][1].data.mixture == {"roles": 0.8, "rewrite": 0.2} and default[1][1].data.rewrite.compare_only
+    role_stage = default[1][1].data
+    assert role_stage.mixture == {"roles": 0.8, "rewrite": 0.2} and role_stage.rewrite.compare_only
     assert default[1][1].data.roles == rr[1][1].data.roles and default[1][1].model == rr[1][1].model
 
 
