@@ -462,8 +462,8 @@ def preset(shape: str, recipe: str) -> dict[str, Any]:
 
 # name -> (shape, recipe). Every GPU rung trains on the same recipe, so a sweep over them varies size.
 PRESET_RECIPES = {
-    # the default: the role and valid local rewrites on 3 pretraining seeds of 3, at about 25 minutes of
-    # the CPU (docs/log/2026-12-05-rewrite-documents.md)
+    # the default: the role on 3 pretraining seeds of 3, local rewrites >= 70% valid on 2 of them (dev
+    # words; docs/log/2026-12-05-rewrite-documents.md)
     "tiny": ("tiny8", "roles2r-long-rw"),
     "tiny-roles2": ("tiny", "roles2"),  # the default until 2026-12-05 (10-13 min; the role on 1 seed of 4)
     "tiny-mixed": ("tiny", "mixed"),  # the default until 2026-11-27: 2,000 steps
