@@ -198,6 +198,12 @@ RECIPES: dict[str, dict[str, Any]] = {
     "roles2r-long-rw": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, dict(_ROLE_LONG, set={
         **_ROLE_LONG["set"], "data.mixture": {"roles": 0.8, "rewrite": 0.2},
         "data.rewrite.compare_only": True, "data.rewrite.as_fact_line": True})]},
+    # roles2r-long-rw with 40% of the rewritten statements people in reversal_curse's paraphrase templates
+    # (restated in the two canonical orders): local rewrites of the reversal curse's sentences
+    "roles2r-long-rwp": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, dict(_ROLE_LONG, set={
+        **_ROLE_LONG["set"], "data.mixture": {"roles": 0.8, "rewrite": 0.2},
+        "data.rewrite.compare_only": True, "data.rewrite.as_fact_line": True,
+        "data.rewrite.people_share": 0.4})]},
     # roles2r-long with the Muon flip stage, or with a 1,000-step flip stage: AdamW's 500 steps do not form
     # the flip on seeds 1 and 3
     "roles2mr-long": {"data": _ROLES_CORPUS, "stages": [_FLIP_MUON, _ROLE_LONG]},

@@ -7,7 +7,7 @@ from minigen.data.corpus import CorpusConfig
 from minigen.data.doctypes import rewrite
 from minigen.data.doctypes.common import canonical
 from minigen.data.lexicon import Lexicon
-from minigen.data.logic import Compare
+from minigen.data.logic import Compare, Describe
 from minigen.data.templates import PREFIXES, REWRITE_LABEL, parse, restatements
 
 WORDS = Lexicon(0).pretrain_words
@@ -46,3 +46,19 @@ def test_comparison_rewrites_in_fact_lines_restate_with_every_other_template_and
         prefixed += any(start and first.startswith(start) for start, _ in PREFIXES)
         templated += own[0] != canonical(form)
     assert 0.3 < prefixed / n < 0.5 and 0.25 < templated / n < 0.55  # about 40% prefixed, half not canonical
+
+
+def test_people_rewrites_restate_a_paraphrased_person_in_the_two_canonical_orders():
+    cfg = CorpusConfig(canonical_share=0.5, prefix_prob=0.4)
+    cfg.rewrite.compare_only, cfg.rewrite.as_fact_line, cfg.rewrite.people_share = True, True, 0.5
+    people = paraphrased = n = 0
+    for first, rest in blocks(cfg):
+        n += 1
+        form = parse(first)
+        if isinstance(form, Describe):
+            people += 1
+            paraphrased += first not in restatements(form)
+            assert set(rest) == set(restatements(form)) - {first} and rest  # both orders, bar the statement
+        else:
+            assert isinstance(form, Compare)
+    assert 0.4 < people / n < 0.6 and paraphrased > 0.8 * people
