@@ -184,6 +184,8 @@ _RECALL_CMP_PEOPLE_REV = {**_RECALL_REV_CMP, "recall.people_share": 0.5, "people
 # 3-5 people a document (they fit a row), each stated name first and restated description first
 _PEOPLE_FIT_REV = {**_PEOPLE_CANON, "people.name_first_share": 1.0, "people.dense_min": 3,
                    "people.dense_max": 5}
+# roles2r-long-rw's role stage with every dataset's vocabulary: a tenth of the stream the other types
+_RW_ALL = {"roles": 0.66, "rewrite": 0.2, "syllogism": 0.04, "people": 0.05, "world": 0.04, "process": 0.01}
 RECIPES: dict[str, dict[str, Any]] = {
     "roles2": {"data": _ROLES_CORPUS, "stages": _TWO_STAGES},  # tiny's default
     "mixed": {"data": {}},  # the corpus defaults; steps from the shape
@@ -197,6 +199,11 @@ RECIPES: dict[str, dict[str, Any]] = {
     # local rewrites, beside the role
     "roles2r-long-rw": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, dict(_ROLE_LONG, set={
         **_ROLE_LONG["set"], "data.mixture": {"roles": 0.8, "rewrite": 0.2},
+        "data.rewrite.compare_only": True, "data.rewrite.as_fact_line": True})]},
+    # roles2r-long-rw with every other dataset's documents at small shares of its role stage (syllogisms,
+    # people, the semantic world, processes, global inferences): every dataset's vocabulary
+    "roles2r-long-rwa": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, dict(_ROLE_LONG, set={
+        **_ROLE_LONG["set"], "data.mixture": _RW_ALL,
         "data.rewrite.compare_only": True, "data.rewrite.as_fact_line": True})]},
     # roles2r-long-rw with 40% of the rewritten statements people in reversal_curse's paraphrase templates
     # (restated in the two canonical orders): local rewrites of the reversal curse's sentences
