@@ -57,7 +57,8 @@ def test_cli_report_matches_the_file(capsys, tmp_path):
     assert all(r["strategy"] == "oracle-global" and r["source"].startswith("syllogism-") for r in records)
 
 
-@pytest.mark.parametrize("name", ["aug-ft-oracle", "aug-ft-local-fixed", "ft-cumulative"])
+@pytest.mark.parametrize("name", ["aug-ft-oracle", "aug-ft-local-fixed", "aug-ft-local+global",
+                                  "ft-cumulative"])
 def test_aug_conditions_score_like_ft_and_cache_their_augmentations(name, run_dir, tmp_path):
     from minigen.augment.conditions import AUG_CONDITIONS
     from minigen.checkpoint import load_run
@@ -78,6 +79,11 @@ def test_aug_conditions_score_like_ft_and_cache_their_augmentations(name, run_di
     if name == "aug-ft-oracle":
         assert [p.name for p in cached] == ["oracle-global-seed0.jsonl", "oracle-local-seed0.jsonl"]
         assert result.info["finetuning_documents"] > len(ds.train)
+    if name == "aug-ft-local+global":  # both strategies, each generated once and reported
+        assert [p.name for p in cached] == ["global-seed0.jsonl", "local-seed0.jsonl"]
+        assert {"augment_local", "augment_global"} <= set(result.info)
+        assert result.info["augmented_statements"] == sum(
+            result.info[f"augment_{s}"]["generated"] for s in ("local", "global"))
     if cached:
         stamps = [p.stat().st_mtime_ns for p in cached]
         AUG_CONDITIONS[name](setup, 0)

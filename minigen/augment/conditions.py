@@ -7,8 +7,9 @@ the setup's own model (the compared checkpoint) with the condition's seed, and c
 OUT_DIR/augment/ with a fingerprint of the model, the documents and the settings: a rerun of the
 comparison reuses them, a different checkpoint regenerates them.
 
-- aug-ft-local / aug-ft-global: the model's restatements / inferences; aug-ft-oracle: the logic
-  engine's restatements and inferences together (the upper bound);
+- aug-ft-local / aug-ft-global: the model's restatements / inferences; aug-ft-local+global: both (the
+  same cached generations); aug-ft-oracle: the logic engine's restatements and inferences together (the
+  upper bound);
 - *-fixed: the same data, finetuned for as many tokens as plain `ft` sees (more data vs better data);
 - ft-independent / ft-cumulative (and -fixed): training documents split into sentences.
 On process the augmentations are its own lines "D(expression) = answer" (minigen/augment/process.py).
@@ -32,7 +33,8 @@ from minigen.augment.run import write_augmentations
 from minigen.augment.splitting import budget_steps, mean_length
 from minigen.data.datasets import Document
 
-STRATEGIES_OF = {"local": ("local",), "global": ("global",), "oracle": ("oracle-local", "oracle-global")}
+STRATEGIES_OF = {"local": ("local",), "global": ("global",), "local+global": ("local", "global"),
+                 "oracle": ("oracle-local", "oracle-global")}
 SUMMARY_KEYS = ("generated", "share_parsed", "share_valid", "share_new", "share_new_valid",
                 "share_states_answer", "test_items_answered")
 
@@ -135,7 +137,7 @@ def aug_condition(kind: str, fixed_budget: bool = False) -> Callable:
         info["augmented_statements"] = len(records)
         return _finetune_on(setup, seed, docs, name, fixed_budget, info)
 
-    condition.__name__ = name.replace("-", "_")
+    condition.__name__ = name.replace("-", "_").replace("+", "_and_")
     condition.__doc__ = f"Finetuning on the training documents plus {kind} augmentations" + (
         ", for as many tokens as plain ft." if fixed_budget else ".")
     return condition
@@ -157,9 +159,11 @@ def split_condition(mode: str, fixed_budget: bool = False) -> Callable:
 AUG_CONDITIONS: dict[str, Callable] = {
     "aug-ft-local": aug_condition("local"),
     "aug-ft-global": aug_condition("global"),
+    "aug-ft-local+global": aug_condition("local+global"),
     "aug-ft-oracle": aug_condition("oracle"),
     "aug-ft-local-fixed": aug_condition("local", fixed_budget=True),
     "aug-ft-global-fixed": aug_condition("global", fixed_budget=True),
+    "aug-ft-local+global-fixed": aug_condition("local+global", fixed_budget=True),
     "aug-ft-oracle-fixed": aug_condition("oracle", fixed_budget=True),
     "ft-independent": split_condition("independent"),
     "ft-cumulative": split_condition("cumulative"),

@@ -14,6 +14,7 @@ COLORS = {
     "ft": "#e1812c",
     "aug-ft-local": "#3a923a",
     "aug-ft-global": "#8e6bbf",
+    "aug-ft-local+global": "#17becf",
     "aug-ft-oracle": "#c03d3e",
 }
 EXTRA_COLORS = ("#84574d", "#d584bd", "#7f7f7f", "#bcbc35", "#2ebece")
