@@ -2,7 +2,7 @@
 
 It takes the sweep's parameters as `--KEY=VALUE` flags, the way `wandb agent` passes them (${args}):
 - run options: preset, recipe, steps, split, conditions, seeds, ckpt (use this checkpoint, skip
-  pretraining), nproc_per_node (pretrain under `torchrun` with that many processes), icl_share;
+  pretraining), nproc_per_node (pretrain under `torchrun` with that many processes);
 - `model.X`, `train.X`, `data.X`: pretraining config overrides (`minigen pretrain --set`);
 - `ft.X`, `icl.X`, `eval.X`, `dataset.X`, `aug.X`: compare options (`minigen compare --set`).
 Nested W&B parameters arrive as one dict (`--ft={'lr': 0.001}`) and mean the same as `--ft.lr=0.001`.
@@ -29,8 +29,7 @@ from pathlib import Path
 from minigen.errors import UserError
 from minigen.sweep_config import run_id
 
-RUN_OPTIONS = ("preset", "recipe", "steps", "split", "conditions", "seeds", "ckpt", "nproc_per_node",
-               "icl_share")
+RUN_OPTIONS = ("preset", "recipe", "steps", "split", "conditions", "seeds", "ckpt", "nproc_per_node")
 INT_OPTIONS = ("steps", "seeds", "nproc_per_node")
 PRETRAIN_SECTIONS = ("model", "train", "data")
 COMPARE_SECTIONS = ("ft", "icl", "eval", "dataset", "aug")
@@ -48,7 +47,6 @@ class Experiment:
     seeds: int = 3
     ckpt: str | None = None
     nproc_per_node: int = 1
-    icl_share: str | None = None  # share of in-context inference documents in the corpus mixture
     pretrain_overrides: list[str] = field(default_factory=list)
     compare_overrides: list[str] = field(default_factory=list)
 
@@ -100,6 +98,9 @@ def to_experiment(params: dict) -> Experiment:
 def _route(exp: Experiment, key: str, value) -> None:
     section, dot, name = key.partition(".")
     text = str(value)
+    if key == "icl_share":  # retired 2026-12-05: it could not reach a recipe's stages
+        raise UserError("parameter icl_share is retired; use data.facts_share (the share of every stage's "
+                        "documents replaced by plain fact documents: icl_share s is data.facts_share 1-s)")
     if not dot and key in RUN_OPTIONS:
         setattr(exp, key, _integer(key, text) if key in INT_OPTIONS else text)
     elif dot and section in PRETRAIN_SECTIONS:
@@ -128,10 +129,7 @@ def check(params: dict) -> Experiment:
 
     exp = to_experiment(params)
     if exp.ckpt is None:
-        cfg = apply_overrides(get_preset(exp.preset, exp.recipe), exp.pretrain_overrides)
-        if exp.icl_share is not None:
-            exp.pretrain_overrides += icl_share_overrides(cfg.data, exp.icl_share)
-            apply_overrides(cfg, exp.pretrain_overrides)
+        apply_overrides(get_preset(exp.preset, exp.recipe), exp.pretrain_overrides)
     compare_overrides(CompareOptions(), exp.compare_overrides)
     parse_split(exp.split)
     parse_conditions(exp.conditions)
@@ -140,26 +138,6 @@ def check(params: dict) -> Experiment:
         if value is not None and value < 1:
             raise UserError(f"parameter {key}={value}: must be >= 1")
     return exp
-
-
-def icl_share_overrides(corpus, share_text: str) -> list[str]:
-    """Scale the in-context inference weights so they make up `share` of the mixture (the other
-    document kinds keep their proportions): the pretraining-corpus ablation's one knob."""
-    try:
-        share = float(share_text)
-    except ValueError:
-        raise UserError(f"parameter icl_share={share_text}: expected a number in [0, 1)") from None
-    if not 0.0 <= share < 1.0:
-        raise UserError(f"parameter icl_share={share}: must be in [0, 1)")
-    from minigen.data.doctypes import DOC_TYPES
-
-    weights = corpus.weights()
-    icl = {k: w for k, w in weights.items() if DOC_TYPES[k].in_context}
-    other = sum(w for k, w in weights.items() if k not in icl)
-    if not icl or sum(icl.values()) <= 0 or other <= 0:
-        raise UserError("parameter icl_share: the corpus needs positive in-context and other weights")
-    factor = share * other / ((1.0 - share) * sum(icl.values()))
-    return [f"data.mixture.{k}={w * factor:.6g}" for k, w in icl.items()]
 
 
 def pretrain_key(exp: Experiment) -> str:

@@ -1,4 +1,4 @@
-"""`minigen run` (one sweep run): parameter parsing and routing, the pretraining cache key, icl_share,
+"""`minigen run` (one sweep run): parameter parsing and routing, the pretraining cache key, the corpus share,
 the torchrun hand-off. Nothing trains here; the end-to-end sweep is the slow test at the bottom."""
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from minigen.errors import UserError
 from minigen.eval.table import flat_metrics
 from minigen.experiment import (
     check,
-    icl_share_overrides,
     parse_flags,
     pretrain_key,
     to_experiment,
@@ -64,17 +63,23 @@ def test_runs_differing_only_in_evaluation_share_one_pretraining():
     assert pretrain_key(a) == pretrain_key(b) != pretrain_key(c)
 
 
-def test_icl_share_sets_the_share_of_in_context_documents():
-    from minigen.config import apply_overrides, get_preset
+def test_facts_share_replaces_that_share_of_every_stage_by_plain_facts():
+    from minigen.config import apply_overrides, get_preset, stage_configs
 
-    cfg = get_preset("tiny-mixed")
-    for share in (0.0, 0.25, 0.6):
-        data = apply_overrides(cfg, icl_share_overrides(cfg.data, str(share))).data
-        weights = data.weights()
-        icl = sum(w for k, w in weights.items() if k in ("reversal", "syllogism", "world", "people", "roles"))
-        assert icl / sum(weights.values()) == pytest.approx(share, abs=1e-4)
-    with pytest.raises(UserError, match="icl_share"):
-        icl_share_overrides(cfg.data, "1.0")
+    cfg = get_preset("tiny")  # its role stage sets its own mixture: the share reaches it all the same
+    for share in (0.0, 0.25, 0.6, 1.0):
+        staged = [c.data for _, c in stage_configs(apply_overrides(cfg, [f"data.facts_share={share}"]))]
+        assert len(staged) == 2
+        for data, original in zip(staged, (c.data for _, c in stage_configs(cfg)), strict=True):
+            weights, before = data.weights(), original.weights()
+            assert weights["facts"] / sum(weights.values()) == pytest.approx(share)
+            for kind, w in before.items():  # the recipe's own types keep their proportions
+                assert weights[kind] == pytest.approx((1 - share) * w / sum(before.values()) + share * (
+                    kind == "facts"))
+    with pytest.raises(UserError, match="facts_share"):
+        apply_overrides(cfg, ["data.facts_share=1.5"])
+    with pytest.raises(UserError, match="data.facts_share"):
+        check({"icl_share": 0.5})
 
 
 def test_torchrun_command_hands_pretraining_to_torchrun(monkeypatch):

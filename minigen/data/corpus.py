@@ -49,6 +49,9 @@ class CorpusConfig:
     facts_max: int = 10
     prefix_prob: float = 0.4  # share of fact sentences with a context prefix ("Did you know that")
     canonical_share: float = 0.5  # share of fact sentences in the canonical template (others: random)
+    # Share of the stream replaced by plain fact documents (`facts`), in every stage alike: the mixture's
+    # own types keep their proportions in the rest (the corpus ablation's knob; 0: the mixture as given)
+    facts_share: float = 0.0
     # Each type's own knobs (minigen/data/doctypes/NAME.py):
     reversal: ReversalDocs = field(default_factory=ReversalDocs)
     syllogism: SyllogismDocs = field(default_factory=SyllogismDocs)
@@ -64,6 +67,8 @@ class CorpusConfig:
         if unknown:
             raise UserError(f"data.mixture: unknown document types {', '.join(sorted(unknown))}; the types "
                             f"are {', '.join(DOC_TYPES)}")
+        if not 0.0 <= self.facts_share <= 1.0:
+            raise UserError(f"data.facts_share must be in [0, 1]; got {self.facts_share}")
         weights = self.weights()
         if any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
             raise UserError(f"data.mixture weights must be >= 0 with a positive sum; got {self.mixture}")
@@ -75,8 +80,14 @@ class CorpusConfig:
                 raise UserError(f"data.{name} must be in [0, 1]; got {getattr(self, name)}")
 
     def weights(self) -> dict[str, float]:
-        """Every type's weight, in draw order (0 for types the mixture leaves out)."""
-        return {name: float(self.mixture.get(name, 0.0)) for name in DOC_TYPES}
+        """Every type's weight, in draw order (0 for types the mixture leaves out), `facts_share` applied."""
+        weights = {name: float(self.mixture.get(name, 0.0)) for name in DOC_TYPES}
+        if self.facts_share == 0:
+            return weights
+        total = sum(weights.values()) or 1.0
+        weights = {name: (1 - self.facts_share) * w / total for name, w in weights.items()}
+        weights["facts"] += self.facts_share
+        return weights
 
     @classmethod
     def from_dict(cls, d: dict) -> CorpusConfig:
