@@ -38,6 +38,10 @@ def test_a_checkpoint_that_cannot_write_the_format_is_reported_in_one_line(run_d
     assert report["format_failure"] and report["samples"] >= 64 and report["parsed"] == 0
     assert len(out.read_text().splitlines()) == report["generated"]  # what was generated is kept
     assert "generated statements" in stdout
+    from minigen.augment.generate import AugmentConfig  # the speed: every sample's new tokens, counted
+    assert 0 < report["new_tokens"] <= report["samples"] * AugmentConfig().local_tokens
+    assert report["tokens_per_s"] == pytest.approx(report["new_tokens"] / report["seconds"], rel=0.05)
+    assert re.search(rf"generation: {report['new_tokens']:,} new tokens in ", stdout)
 
 
 def test_cli_report_matches_the_file(capsys, tmp_path):
@@ -55,6 +59,7 @@ def test_cli_report_matches_the_file(capsys, tmp_path):
     assert re.search(rf"\n +valid +{report['valid']} +100.0%", stdout)
     assert re.search(rf"state a test answer +{report['states_answer']} ", stdout)
     assert all(r["strategy"] == "oracle-global" and r["source"].startswith("syllogism-") for r in records)
+    assert "seconds" not in report and "generation:" not in stdout  # the engine generates no tokens
 
 
 @pytest.mark.parametrize("name", ["aug-ft-oracle", "aug-ft-local-fixed", "aug-ft-local+global",

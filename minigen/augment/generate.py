@@ -50,6 +50,7 @@ class Batch:
     records: list[dict]
     samples: int  # model samples (or oracle units) this batch came from
     empty: int = 0  # samples that gave no complete line
+    tokens: int = 0  # new tokens the model generated for them (0: the logic engine's)
     notes: list[str] = field(default_factory=list)
 
 
@@ -124,7 +125,7 @@ def _run_jobs(strategy: str, jobs: list[_Job], cfg: AugmentConfig, model, tokeni
             empty += not lines
             records += [_record(strategy, job.source, job.unit, job.sample, line, job.input)
                         for line in lines]
-        yield Batch(records, len(samples), empty)
+        yield Batch(records, len(samples), empty, tokens=sum(s.tokens for s in samples))
 
 
 def _record(strategy, source, unit, sample, text, source_sentence=None) -> dict:

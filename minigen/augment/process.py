@@ -300,4 +300,4 @@ def _run_jobs(strategy: str, jobs: list[_Job], cfg: AugmentConfig, model, tokeni
                 continue
             records.append(_record(strategy, job.source, job.unit, job.sample, (job.question + line).strip(),
                                    job.input))
-        yield Batch(records, len(samples), empty)
+        yield Batch(records, len(samples), empty, tokens=sum(s.tokens for s in samples))

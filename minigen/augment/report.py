@@ -118,4 +118,7 @@ def format_report(summary: dict, title: str, notes: dict | None = None) -> str:
              row("state a test answer", "states_answer", "(reported, not removed)")]
     for split, c in summary["test_items_answered"].items():
         lines.append(f"    test split {split}: {c['answered']}/{c['items']} items have their answer stated")
+    if summary.get("seconds"):
+        lines.append(f"  generation: {summary['new_tokens']:,} new tokens in {summary['seconds']:.1f} s "
+                     f"({summary['tokens_per_s']:,.0f} tokens/s)")
     return "\n".join(lines)

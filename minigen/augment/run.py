@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,8 +71,10 @@ def write_augmentations(strategy: str, documents: list, items: list, cfg: Augmen
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     model_made = not strategy.startswith("oracle")
+    new_tokens, start = 0, time.perf_counter()
     with open(out, "w") as f:
         for batch in fmt.augment(strategy, documents, cfg, model, tokenizer, training):
+            new_tokens += batch.tokens
             for rec in batch.records:
                 rec = fmt.annotate(rec, training, answers)
                 tally.add(rec)
@@ -86,6 +89,10 @@ def write_augmentations(strategy: str, documents: list, items: list, cfg: Augmen
                     and tally.parsed == 0):
                 summary_extra["format_failure"] = True
                 break
+    if model_made:  # generation speed: the whole pass (sampling, parsing, annotating, writing)
+        seconds = time.perf_counter() - start
+        summary_extra.update(new_tokens=new_tokens, seconds=round(seconds, 3),
+                             tokens_per_s=round(new_tokens / seconds, 1) if seconds > 0 else None)
     return {"strategy": strategy, "n": cfg.n, "seed": cfg.seed, **tally.summary(), **summary_extra}
 
 

@@ -24,6 +24,7 @@ class Sample:
     index: int  # position of the prompt in the input list
     text: str  # decoded new tokens, without the end-of-document token
     ended: bool  # the model closed the document (EOS) before the token limit
+    tokens: int = 0  # new tokens the model generated for it (the one it ended at included)
 
 
 def sample_texts(model, tokenizer, prompts: list[str], *, max_new_tokens: int, temperature: float,
@@ -50,10 +51,11 @@ def sample_texts(model, tokenizer, prompts: list[str], *, max_new_tokens: int, t
                         top_k=top_k, stop_id=stop, seed=seed * 1_000_003 + b)
         batch = []
         for i, out in zip(chunk, outs, strict=True):
+            generated = len(out)
             if stop != eos and eos in out:
                 out = out[: out.index(eos) + 1]
             ended = bool(out) and out[-1] in (eos, stop)
-            batch.append(Sample(i, tokenizer.decode(out[:-1] if ended else out), ended))
+            batch.append(Sample(i, tokenizer.decode(out[:-1] if ended else out), ended, generated))
         yield batch
 
 
