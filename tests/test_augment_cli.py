@@ -89,6 +89,16 @@ def test_aug_conditions_score_like_ft_and_cache_their_augmentations(name, run_di
         assert {"augment_local", "augment_global"} <= set(result.info)
         assert result.info["augmented_statements"] == sum(
             result.info[f"augment_{s}"]["generated"] for s in ("local", "global"))
+    if name.startswith("aug"):  # the table's report of them: one line per strategy, with the file's shares
+        from minigen.eval.table import augmentation_notes
+
+        notes = augmentation_notes(name, [result.info])
+        strategies = [k.removeprefix("augment_") for k in result.info if k.startswith("augment_")]
+        assert len(notes) == len(strategies) >= 1
+        for line, strategy in zip(notes, strategies, strict=True):
+            summary = result.info[f"augment_{strategy}"]
+            assert line.startswith(f"  {name} / {strategy}: {summary['generated']} statements per seed")
+            assert f"valid {100 * summary['share_valid']:.0f}%" in line
     if cached:
         stamps = [p.stat().st_mtime_ns for p in cached]
         AUG_CONDITIONS[name](setup, 0)

@@ -108,6 +108,30 @@ def condition_notes(ds: dict) -> list[str]:
             notes.append(f"  {cond}: {infos[0]['steps']} steps at lr {infos[0]['lr']:g} on "
                          f"{infos[0]['sequences']} sequences; loss {mean('first_loss'):.2f} -> "
                          f"{mean('final_loss'):.2f}; {mean('train_s'):.0f} s per seed")
+        notes += augmentation_notes(cond, infos)
+    return notes
+
+
+def augmentation_notes(cond: str, infos: list[dict]) -> list[str]:
+    """An aug-ft condition's augmentations, per strategy (means over seeds): generated, and the shares
+    that parse, are valid, are new, are new and valid, state a test answer; test items answered."""
+    notes = []
+    for key in [k for k in infos[0] if k.startswith("augment_")]:
+        runs = [i[key] for i in infos if key in i]
+
+        def share(name, runs=runs):
+            return f"{100 * sum(r[name] for r in runs) / len(runs):.0f}%"
+
+        answered = []
+        for split, c in runs[0]["test_items_answered"].items():
+            mean_answered = sum(r["test_items_answered"][split]["answered"] for r in runs) / len(runs)
+            answered.append(f"{split} {mean_answered:.0f}/{c['items']}")
+        notes.append(f"  {cond} / {key.removeprefix('augment_')}: "
+                     f"{sum(r['generated'] for r in runs) / len(runs):.0f} statements per seed; parse "
+                     f"{share('share_parsed')}, valid {share('share_valid')}, new {share('share_new')}, "
+                     f"new and valid {share('share_new_valid')}, "
+                     f"state a test answer {share('share_states_answer')}"
+                     + (f" (test items answered: {', '.join(answered)})" if answered else ""))
     return notes
 
 
