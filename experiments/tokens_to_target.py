@@ -44,6 +44,9 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
     "roles2r-people-h8": ("roles2r-people", ["model.n_head=8"]),
     "roles2r-long-h8-wsd": ("roles2r-long", ["model.n_head=8", "train.schedule=wsd"]),
     "roles2r-long-lo-h8": ("roles2r-long-lo", ["model.n_head=8"]),
+    # the default's recipe until 2026-12-05 and its candidate with every dataset's vocabulary (preset tiny)
+    "roles2r-long-rw-h8": ("roles2r-long-rw", ["model.n_head=8"]),
+    "roles2r-long-rwa-h8": ("roles2r-long-rwa", ["model.n_head=8"]),
 }
 # name -> {probe: at least}; all must hold at the same probe.
 TARGETS: dict[str, dict[str, float]] = {
@@ -81,7 +84,10 @@ def pretrain(root: Path, name: str, seed: int, steps: int | None) -> Path:
     out = root / f"{name}-s{seed}"
     if (out / "model.safetensors").exists() and (out / "token_counts.json").exists():
         return out
-    argv = [sys.executable, "-m", "minigen", "pretrain", "--recipe", recipe, "--out", str(out),
+    # the four-head tiny shape (tiny-roles2's) under every recipe, as when the variants were first run;
+    # the -h8 variants set eight heads (the default preset `tiny`'s shape)
+    argv = [sys.executable, "-m", "minigen", "pretrain", "--preset", "tiny-roles2", "--recipe", recipe,
+            "--out", str(out),
             "--wandb", "disabled", "--set", f"train.seed={seed}", "--set", "train.num_threads=1"]
     argv += [a for s in sets for a in ("--set", s)] + (["--steps", str(steps)] if steps else [])
     if out.exists():
