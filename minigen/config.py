@@ -439,7 +439,7 @@ SHAPES: dict[str, dict[str, Any]] = {
     },
     # tiny with eight heads of 16 dimensions (the same parameters): on roles2r-long it formed the role on
     # more pretraining seeds than four heads did (docs/log/2026-12-02-replay-once.md). The default preset
-    # `tiny` is this shape on roles2r-long-rw: 2,500 steps x 16 x 256 = 10.2M tokens
+    # `tiny` is this shape on roles2r-long-rwa: 2,500 steps x 16 x 256 = 10.2M tokens
     "tiny8": {"model": dict(_TINY_MODEL, n_head=8), "train": _TINY_TRAIN},
     "mini": {  # ~3M params, the second CPU rung: tiny's recipe and data budget, 3x the parameters
         "model": dict(n_layer=6, d_model=192, n_head=6, seq_len=256),
@@ -475,16 +475,18 @@ def preset(shape: str, recipe: str) -> dict[str, Any]:
 
 # name -> (shape, recipe). Every GPU rung trains on the same recipe, so a sweep over them varies size.
 PRESET_RECIPES = {
-    # the default: the role on 3 pretraining seeds of 3, local rewrites >= 70% valid on 2 of them (dev
-    # words; docs/log/2026-12-05-rewrite-documents.md)
-    "tiny": ("tiny8", "roles2r-long-rw"),
+    # the default: every dataset's vocabulary (coverage 1.0 on all five), the reversal role and local
+    # rewrites of comparisons (docs/log/2026-12-05-all-vocabulary-default.md)
+    "tiny": ("tiny8", "roles2r-long-rwa"),
+    # the default until 2026-12-05 (evening): comparisons only (docs/log/2026-12-05-rewrite-documents.md)
+    "tiny-rw": ("tiny8", "roles2r-long-rw"),
     "tiny-roles2": ("tiny", "roles2"),  # the default until 2026-12-05 (10-13 min; the role on 1 seed of 4)
     "tiny-mixed": ("tiny", "mixed"),  # the default until 2026-11-27: 2,000 steps
     "tiny-roles": ("tiny", "roles5"),
     "tiny-icl": ("tiny", "roles2-syllogism"),  # docs/log/2026-11-27-tiny-icl-preset.md
     "tiny-all": ("tiny", "roles2m-all-3k"),  # docs/log/2026-12-01-stage-robustness.md
     "tiny-rr": ("tiny8", "roles2r-long"),  # the role on 4 pretraining seeds of 6 (~25 min on the CPU)
-    "mini": ("mini", "roles2r-long-rw"),  # tiny's recipe: a CPU scaling sweep (tiny, mini) varies size only
+    "mini": ("mini", "roles2r-long-rwa"),  # tiny's recipe: a CPU scaling sweep (tiny, mini) varies size only
     "small": ("small", "mixed"),
     "medium": ("medium", "mixed"),
     "large": ("large", "mixed"),

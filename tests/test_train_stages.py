@@ -106,12 +106,16 @@ def test_stage_configs_layer_each_stage_on_the_run():
     assert [c.data.mixture for _, c in icl[2:]] == [{"syllogism": 1.0}, {"syllogism": 0.5, "roles": 0.5}]
     assert [b for b, _ in icl] == [0, 500, 1500, 2500] and get_preset("tiny-icl").train.steps == 3500
     assert stage_configs(get_preset("tiny-mixed")) == [(0, get_preset("tiny-mixed"))]
-    default = stage_configs(get_preset("tiny"))  # tiny-rr's stages, rewrite documents in the second
+    # tiny-rr's stages, rewrite documents in the second (tiny-rw), and every other dataset's (the default)
     rr = stage_configs(get_preset("tiny-rr"))
-    assert [b for b, _ in default] == [b for b, _ in rr] == [0, 500] and default[0] == rr[0]
-    role_stage = default[1][1].data
-    assert role_stage.mixture == {"roles": 0.8, "rewrite": 0.2} and role_stage.rewrite.compare_only
-    assert default[1][1].data.roles == rr[1][1].data.roles and default[1][1].model == rr[1][1].model
+    for name, mixture in (("tiny-rw", {"roles": 0.8, "rewrite": 0.2}),
+                          ("tiny", {"roles": 0.66, "rewrite": 0.2, "syllogism": 0.04, "people": 0.05,
+                                    "world": 0.04, "process": 0.01})):
+        plan = stage_configs(get_preset(name))
+        assert [b for b, _ in plan] == [b for b, _ in rr] == [0, 500] and plan[0] == rr[0]
+        role_stage = plan[1][1].data
+        assert role_stage.mixture == mixture and role_stage.rewrite.compare_only
+        assert role_stage.roles == rr[1][1].data.roles and plan[1][1].model == rr[1][1].model
 
 
 def test_steps_scale_a_curriculum_stage_by_stage():
