@@ -184,7 +184,7 @@ _RECALL_CMP_PEOPLE_REV = {**_RECALL_REV_CMP, "recall.people_share": 0.5, "people
 # 3-5 people a document (they fit a row), each stated name first and restated description first
 _PEOPLE_FIT_REV = {**_PEOPLE_CANON, "people.name_first_share": 1.0, "people.dense_min": 3,
                    "people.dense_max": 5}
-# roles2r-long-rw's role stage with every dataset's vocabulary: a tenth of the stream the other types
+# roles2r-long-rw's role stage with every dataset's vocabulary: 14% of it the other datasets' types
 _RW_ALL = {"roles": 0.66, "rewrite": 0.2, "syllogism": 0.04, "people": 0.05, "world": 0.04, "process": 0.01}
 RECIPES: dict[str, dict[str, Any]] = {
     "roles2": {"data": _ROLES_CORPUS, "stages": _TWO_STAGES},  # tiny's default
