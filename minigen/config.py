@@ -186,6 +186,13 @@ _PEOPLE_FIT_REV = {**_PEOPLE_CANON, "people.name_first_share": 1.0, "people.dens
                    "people.dense_max": 5}
 # roles2r-long-rw's role stage with every dataset's vocabulary: 14% of it the other datasets' types
 _RW_ALL = {"roles": 0.66, "rewrite": 0.2, "syllogism": 0.04, "people": 0.05, "world": 0.04, "process": 0.01}
+_RWA_STAGE = dict(_ROLE_LONG, set={**_ROLE_LONG["set"], "data.mixture": _RW_ALL,
+                                   "data.rewrite.compare_only": True, "data.rewrite.as_fact_line": True})
+_SYL_PATTERNS = {"data.syllogism.draw": "pattern"}
+_SYL_STAGE = dict(steps=1000, set={**_LATER, **_REPEATED, **_SYL_PATTERNS, "data.seed": 12,
+                                   "data.mixture": {"syllogism": 1.0}})
+_SYL_MIX = dict(steps=1000, set={**_RWA_STAGE["set"], **_SYL_PATTERNS, "data.seed": 13, "data.mixture": {
+    **{k: v / 2 for k, v in _RW_ALL.items()}, "syllogism": 0.52}})  # half syllogisms, half _RW_ALL
 RECIPES: dict[str, dict[str, Any]] = {
     "roles2": {"data": _ROLES_CORPUS, "stages": _TWO_STAGES},  # tiny's default
     "mixed": {"data": {}},  # the corpus defaults; steps from the shape
@@ -202,9 +209,12 @@ RECIPES: dict[str, dict[str, Any]] = {
         "data.rewrite.compare_only": True, "data.rewrite.as_fact_line": True})]},
     # roles2r-long-rw with every other dataset's documents at small shares of its role stage (syllogisms,
     # people, the semantic world, processes, global inferences): every dataset's vocabulary
-    "roles2r-long-rwa": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, dict(_ROLE_LONG, set={
-        **_ROLE_LONG["set"], "data.mixture": _RW_ALL,
-        "data.rewrite.compare_only": True, "data.rewrite.as_fact_line": True})]},
+    "roles2r-long-rwa": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE]},
+    # roles2r-long-rwa, then in-context syllogisms alone, then half syllogisms and half the role stage's
+    # mixture (tiny-icl's two syllogism stages), every premise pattern equally often (Darapti as often as
+    # Barbara: the atmosphere rule cannot answer them): a 30-minute CPU candidate for every skill
+    "roles2r-long-rwa-syl": {"data": _ROLES_CORPUS,
+                             "stages": [_FLIP_FIRST, _RWA_STAGE, _SYL_STAGE, _SYL_MIX]},
     # roles2r-long-rw with 40% of the rewritten statements people in reversal_curse's paraphrase templates
     # (restated in the two canonical orders): local rewrites of the reversal curse's sentences
     "roles2r-long-rwp": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, dict(_ROLE_LONG, set={
@@ -486,6 +496,7 @@ PRESET_RECIPES = {
     "tiny-icl": ("tiny", "roles2-syllogism"),  # docs/log/2026-11-27-tiny-icl-preset.md
     "tiny-all": ("tiny", "roles2m-all-3k"),  # docs/log/2026-12-01-stage-robustness.md
     "tiny-rr": ("tiny8", "roles2r-long"),  # the role on 4 pretraining seeds of 6 (~25 min on the CPU)
+    "tiny-syl": ("tiny8", "roles2r-long-rwa-syl"),  # tiny, then 2,000 steps of syllogisms (issue 19)
     "mini": ("mini", "roles2r-long-rwa"),  # tiny's recipe: a CPU scaling sweep (tiny, mini) varies size only
     "small": ("small", "mixed"),
     "medium": ("medium", "mixed"),

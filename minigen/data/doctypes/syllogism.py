@@ -11,27 +11,40 @@ from minigen.data.logic import Quant, valid_syllogism_patterns
 from minigen.data.templates import syllogism_prompt
 from minigen.errors import UserError
 
+_PATTERNS = valid_syllogism_patterns()
 _PATTERNS_BY_Q: dict[str, list] = {}
-for _first, _second, _concl in valid_syllogism_patterns():
+for _first, _second, _concl in _PATTERNS:
     _PATTERNS_BY_Q.setdefault(_concl.q, []).append((_first, _second, _concl))
+PATTERN_DRAWS = ("conclusion", "pattern")
 
 
 @dataclass
 class SyllogismDocs:
     pairs_max: int = 3  # premise pairs (each with its question) per document: 1..pairs_max
     prefix_scale: float = 0.5  # premises take a context prefix at this times data.prefix_prob
+    # How a premise pair is drawn: "conclusion" (its conclusion's quantifier first, all / no / some equally
+    # often, then a pattern with it: "All, All" premises then conclude "All" (Barbara) five times as often as
+    # "Some" (Darapti), which the atmosphere rule gets wrong) or "pattern" (each of the ten valid patterns
+    # equally often: Barbara and Darapti alike, so only the middle term's place tells them apart)
+    draw: str = "conclusion"
 
     def __post_init__(self) -> None:
         if not 1 <= self.pairs_max <= 6:
             raise UserError(f"data.syllogism.pairs_max must be in 1..6; got {self.pairs_max}")
+        if self.draw not in PATTERN_DRAWS:
+            raise UserError(f"data.syllogism.draw must be one of {', '.join(PATTERN_DRAWS)}; "
+                            f"got {self.draw!r}")
         if not 0.0 <= self.prefix_scale <= 1.0:
             raise UserError(f"data.syllogism.prefix_scale must be in [0, 1]; got {self.prefix_scale}")
 
 
-def instance(rng: random.Random, s: str, m: str, p: str):
-    """(two premises, the conclusion) of a valid syllogism over terms s, m, p (conclusions equally often
-    universal affirmative, negative and particular)."""
-    first, second, concl = rng.choice(_PATTERNS_BY_Q[rng.choice(("all", "no", "some"))])
+def instance(rng: random.Random, s: str, m: str, p: str, draw: str = "conclusion"):
+    """(two premises, the conclusion) of a valid syllogism over terms s, m, p, drawn as `SyllogismDocs.draw`
+    says."""
+    if draw == "pattern":
+        first, second, concl = rng.choice(_PATTERNS)
+    else:
+        first, second, concl = rng.choice(_PATTERNS_BY_Q[rng.choice(("all", "no", "some"))])
     name = {"S": s, "M": m, "P": p}
     premises = [Quant(x.q, name[x.s], name[x.p]) for x in (first, second)]
     return premises, Quant(concl.q, s, p)
@@ -45,7 +58,7 @@ def generate(rng: random.Random, words: list[str], cfg) -> str:
     lines, questions = [], []
     for i in range(k):
         s, m, p = pool[3 * i: 3 * i + 3]
-        premises, concl = instance(rng, s, m, p)
+        premises, concl = instance(rng, s, m, p, own.draw)
         lines += [fact_line(x, rng, cfg, prefix_scale=own.prefix_scale) for x in premises]
         named = (s, p) if rng.random() < 0.5 else (p, s)  # the question's order says nothing ...
         if concl.q != "all":  # ... except which way round a symmetric answer is written
