@@ -215,6 +215,12 @@ RECIPES: dict[str, dict[str, Any]] = {
     # Barbara: the atmosphere rule cannot answer them): a 30-minute CPU candidate for every skill
     "roles2r-long-rwa-syl": {"data": _ROLES_CORPUS,
                              "stages": [_FLIP_FIRST, _RWA_STAGE, _SYL_STAGE, _SYL_MIX]},
+    # roles2r-long-rwa-syl's stages with the conclusion-balanced draw (tiny-icl's syllogism documents), or
+    # with one premise pair a document in its syllogism-only stage (no line to find among other pairs)
+    "roles2r-long-rwa-sylc": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, *(
+        dict(st, set={**st["set"], "data.syllogism.draw": "conclusion"}) for st in (_SYL_STAGE, _SYL_MIX))]},
+    "roles2r-long-rwa-syl1": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, dict(
+        _SYL_STAGE, set={**_SYL_STAGE["set"], "data.syllogism.pairs_max": 1}), _SYL_MIX]},
     # roles2r-long-rw with 40% of the rewritten statements people in reversal_curse's paraphrase templates
     # (restated in the two canonical orders): local rewrites of the reversal curse's sentences
     "roles2r-long-rwp": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, dict(_ROLE_LONG, set={
