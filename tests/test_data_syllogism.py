@@ -146,3 +146,32 @@ def test_same_seed_same_items():
     a, b = load_dataset("syllogism", seed=5), load_dataset("syllogism", seed=5)
     assert [asdict(t) for t in a.test] == [asdict(t) for t in b.test]
     assert [asdict(d) for d in a.train] == [asdict(d) for d in b.train] and a.chance == b.chance
+
+
+def _corpus_patterns(draw: str, n_docs: int = 600) -> dict:
+    """How often each pair of premise quantifiers, with its conclusion, occurs in syllogism documents."""
+    import itertools
+    from collections import Counter
+
+    from minigen.data.corpus import CorpusConfig, documents
+    cfg = CorpusConfig.from_dict({"mixture": {"syllogism": 1.0}, "syllogism": {"draw": draw, "pairs_max": 1},
+                                  "facts_min": 2, "facts_max": 2, "canonical_share": 1.0, "prefix_prob": 0.0})
+    counts: Counter = Counter()
+    for doc in itertools.islice(documents(cfg), n_docs):
+        lines = doc.split("\n")
+        premises, answer = [parse(x) for x in lines[:2]], parse(lines[-1].removeprefix("Answer: "))
+        knowledge = Knowledge(premises)
+        assert knowledge.follows(answer), doc  # every written conclusion follows by the engine
+        counts[(tuple(sorted(p.q for p in premises)), answer.q)] += 1
+    return counts
+
+
+def test_corpus_draw_by_pattern_makes_darapti_as_common_as_barbara():
+    """draw="conclusion" (the default) writes "All, All => All" (Barbara) about five times as often as "All,
+    All => Some" (Darapti, the atmosphere rule's failure); draw="pattern" about as often."""
+    by_conclusion, by_pattern = _corpus_patterns("conclusion"), _corpus_patterns("pattern")
+    barbara, darapti = (("all", "all"), "all"), (("all", "all"), "some")
+    assert by_conclusion[barbara] > 3 * by_conclusion[darapti] > 0
+    assert 0.6 < by_pattern[barbara] / by_pattern[darapti] < 1.6
+    with pytest.raises(UserError, match="data.syllogism.draw"):
+        _corpus_patterns("atmosphere")
