@@ -98,7 +98,8 @@ def compare(
 @app.command()
 def augment(
     split: str = typer.Option(..., help=f"Dataset to augment: {', '.join(DATASETS)}."),
-    strategy: str = typer.Option(..., help="local, global, oracle-local or oracle-global."),
+    strategy: str = typer.Option(..., help="local, global, oracle-local, oracle-global, "
+                                    "placebo-local or placebo-global."),
     ckpt: Path = typer.Option(Path("runs/tiny"), help="Run directory made by `minigen pretrain`."),
     out: Path = typer.Option(..., help="Output JSONL file of augmented documents."),
     seed: int = typer.Option(0, help="Sampling seed (the same seed writes the same file)."),

@@ -17,9 +17,11 @@ from minigen.augment.run import write_augmentations
 from minigen.augment.sampling import generate_recompute
 from minigen.augment.splitting import budget_steps
 from minigen.data.datasets import load_dataset
+from minigen.data.english import NAME_SUFFIXES
 from minigen.data.lexicon import Lexicon
 from minigen.data.logic import Compare, Knowledge, contradict, reverse
 from minigen.data.templates import parse, render
+from minigen.errors import UserError
 from minigen.eval.conditions import training_texts
 from minigen.inference import generate
 
@@ -81,6 +83,35 @@ def test_oracle_global_states_the_answers_a_finetuned_model_must_infer(tmp_path)
     ds = load_dataset("reversal_curse", size=3)
     summary = write_augmentations("oracle-global", ds.train, ds.test, cfg, tmp_path / "b.jsonl")
     assert summary["test_items_answered"]["reversed"]["answered"] == 6  # name->desc and desc->name subsets
+
+
+@pytest.mark.parametrize("name", list(SIZES))
+@pytest.mark.parametrize("kind", ["local", "global"])
+def test_placebo_is_the_oracle_renamed_and_says_nothing_about_the_evaluated_words(name, kind, tmp_path):
+    import re
+
+    ds = load_dataset(name, size=SIZES[name])
+    cfg = AugmentConfig(n=2)
+    oracle = write_augmentations(f"oracle-{kind}", ds.train, ds.test, cfg, tmp_path / "o.jsonl")
+    placebo = write_augmentations(f"placebo-{kind}", ds.train, ds.test, cfg, tmp_path / "p.jsonl")
+    before, after = read_records(tmp_path / "o.jsonl"), read_records(tmp_path / "p.jsonl")
+    assert len(after) == len(before) > 0 and placebo["parsed"] == len(after)
+    assert placebo["valid"] == placebo["states_answer"] == 0 < oracle["valid"]
+    lex = Lexicon(0)
+    evaluated, pool = set(lex.eval_words), set(lex.pretrain_words)
+    renamed: dict = {}
+    for o, p in zip(before, after, strict=True):
+        assert p["source"] == o["source"] and p["strategy"] == f"placebo-{kind}"
+        old, new = re.findall(r"[A-Za-z]+", o["text"]), re.findall(r"[A-Za-z]+", p["text"])
+        assert re.sub(r"[A-Za-z]+", "w", o["text"]) == re.sub(r"[A-Za-z]+", "w", p["text"])  # the template
+        for a, b in zip(old, new, strict=True):
+            if a != b:  # an evaluation word (or name), always renamed to the same pool word in a document
+                assert renamed.setdefault((o["source"], a), b) == b
+                assert any(b.lower().removesuffix(x) in pool for x in ("", *NAME_SUFFIXES)), b
+        assert not any(w.lower() in evaluated for w in new), p["text"]
+    with pytest.raises(UserError, match="process"):
+        ds = load_dataset("process", size=2)
+        write_augmentations(f"placebo-{kind}", ds.train, ds.test, cfg, tmp_path / "q.jsonl")
 
 
 @pytest.mark.parametrize("strategy", ["local", "global"])

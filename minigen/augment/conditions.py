@@ -9,7 +9,8 @@ comparison reuses them, a different checkpoint regenerates them.
 
 - aug-ft-local / aug-ft-global: the model's restatements / inferences; aug-ft-local+global: both (the
   same cached generations); aug-ft-oracle: the logic engine's restatements and inferences together (the
-  upper bound);
+  upper bound); aug-ft-placebo: the oracle's statements with the evaluation words renamed (the same shape,
+  no information: a control for what statements of that shape do by themselves);
 - *-fixed: the same data, finetuned for as many tokens as plain `ft` sees (more data vs better data);
 - ft-independent / ft-cumulative (and -fixed): training documents split into sentences.
 On process the augmentations are its own lines "D(expression) = answer" (minigen/augment/process.py).
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import torch
 
+from minigen.augment import model_free
 from minigen.augment.generate import AugmentConfig
 from minigen.augment.report import read_records
 from minigen.augment.run import write_augmentations
@@ -34,7 +36,7 @@ from minigen.augment.splitting import budget_steps, mean_length
 from minigen.data.datasets import Document
 
 STRATEGIES_OF = {"local": ("local",), "global": ("global",), "local+global": ("local", "global"),
-                 "oracle": ("oracle-local", "oracle-global")}
+                 "oracle": ("oracle-local", "oracle-global"), "placebo": ("placebo-local", "placebo-global")}
 SUMMARY_KEYS = ("generated", "share_parsed", "share_valid", "share_new", "share_new_valid",
                 "share_states_answer", "test_items_answered")
 
@@ -43,7 +45,7 @@ def fingerprint(setup, strategy: str, cfg: AugmentConfig) -> str:
     h = hashlib.sha256(json.dumps([strategy, dataclasses.asdict(cfg)], sort_keys=True).encode())
     for d in setup.documents:
         h.update(f"{d.id}\t{d.text}\n".encode())
-    if not strategy.startswith("oracle"):
+    if not model_free(strategy):
         for name, p in sorted(setup.model.state_dict().items()):
             h.update(name.encode())
             h.update(p.detach().to("cpu", torch.float32).numpy().tobytes())
@@ -54,7 +56,8 @@ def cached_augmentations(setup, strategy: str, seed: int) -> tuple[list[dict], d
     """(records, summary) of `strategy` at `seed`: from OUT_DIR/augment/ when the fingerprint matches,
     else generated now (written to a temporary name, renamed when complete)."""
     aug = setup.options.aug
-    n = 1 if strategy == "oracle-local" else aug.n  # the engine's restatements are all there in one pass
+    # the engine's restatements are all there in one pass
+    n = 1 if strategy in ("oracle-local", "placebo-local") else aug.n
     cfg = AugmentConfig(n=n, seed=seed, temperature=aug.temperature, examples=aug.examples,
                         lexicon_seed=setup.lexicon_seed)
     key = fingerprint(setup, strategy, cfg)
@@ -161,6 +164,7 @@ AUG_CONDITIONS: dict[str, Callable] = {
     "aug-ft-global": aug_condition("global"),
     "aug-ft-local+global": aug_condition("local+global"),
     "aug-ft-oracle": aug_condition("oracle"),
+    "aug-ft-placebo": aug_condition("placebo"),
     "aug-ft-local-fixed": aug_condition("local", fixed_budget=True),
     "aug-ft-global-fixed": aug_condition("global", fixed_budget=True),
     "aug-ft-local+global-fixed": aug_condition("local+global", fixed_budget=True),

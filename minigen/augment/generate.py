@@ -1,4 +1,4 @@
-"""The four strategies as one generator of augmentation records, batch by batch.
+"""The strategies as one generator of augmentation records, batch by batch.
 
 A record is one generated statement: {"strategy", "source" (training document id), "unit" (local:
 index of the source sentence in its document; global: null), "sample" (which of the n samples),
@@ -9,6 +9,7 @@ produces them, so a caller can write each batch out before the next one is gener
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -24,6 +25,8 @@ from minigen.augment.prompts import (
     rewrite_examples,
 )
 from minigen.augment.sampling import sample_texts
+from minigen.data.datasets.common import lexicon
+from minigen.data.english import NAME_SUFFIXES
 from minigen.errors import UserError
 from minigen.eval.options import AUG_EXAMPLES, AUG_SAMPLES
 
@@ -67,6 +70,12 @@ def augment(strategy: str, documents: list, cfg: AugmentConfig, model=None, toke
         yield from _oracle_local(documents, cfg)
     elif strategy == "oracle-global":
         yield from _oracle_global(documents, cfg, training or TrainingFacts.from_documents(documents))
+    elif strategy.startswith("placebo"):
+        oracle = strategy.replace("placebo", "oracle")
+        renaming = Renaming(cfg.lexicon_seed, cfg.seed)
+        for batch in augment(oracle, documents, cfg, training=training):
+            yield Batch([dict(r, strategy=strategy, text=renaming(r["source"], r["text"]), input=None)
+                         for r in batch.records], batch.samples, batch.empty)
     else:
         assert model is not None and tokenizer is not None, f"{strategy} needs a model"
         jobs = _local_jobs(documents, cfg) if strategy == "local" else _global_jobs(documents, cfg, model,
@@ -126,6 +135,36 @@ def _run_jobs(strategy: str, jobs: list[_Job], cfg: AugmentConfig, model, tokeni
             records += [_record(strategy, job.source, job.unit, job.sample, line, job.input)
                         for line in lines]
         yield Batch(records, len(samples), empty, tokens=sum(s.tokens for s in samples))
+
+
+class Renaming:
+    """Every evaluation word of a text renamed to a pretraining-pool word, one renaming per source
+    document (its statements stay consistent with one another), seeded; capitals and surname suffixes
+    kept ("Glonski" -> "Trelpski")."""
+
+    def __init__(self, lexicon_seed: int, seed: int):
+        lex = lexicon(lexicon_seed)
+        self.eval_words, self.pool, self.seed = set(lex.eval_words), lex.pretrain_words, seed
+        self.maps: dict[str, dict[str, str]] = {}
+
+    def _word(self, source: str, word: str) -> str:
+        lower = word.lower()
+        stem, suffix = lower, ""
+        if stem not in self.eval_words:
+            stem, suffix = next(((lower[: -len(x)], x) for x in NAME_SUFFIXES
+                                 if lower.endswith(x) and lower[: -len(x)] in self.eval_words), (lower, ""))
+        if stem not in self.eval_words:
+            return word
+        mapping = self.maps.setdefault(source, {})
+        if stem not in mapping:
+            rng = random.Random(f"placebo:{self.seed}:{source}:{stem}")
+            taken = set(mapping.values())
+            mapping[stem] = next(w for w in iter(lambda: rng.choice(self.pool), None) if w not in taken)
+        new = mapping[stem] + suffix
+        return new.capitalize() if word[0].isupper() else new
+
+    def __call__(self, source: str, text: str) -> str:
+        return re.sub(r"[A-Za-z]+", lambda m: self._word(source, m.group()), text)
 
 
 def _record(strategy, source, unit, sample, text, source_sentence=None) -> dict:

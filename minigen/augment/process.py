@@ -219,6 +219,9 @@ def augment(strategy: str, documents: list, cfg: AugmentConfig, model=None, toke
             facts: ProcessFacts | None = None) -> Iterator[Batch]:
     """`strategy`'s records for the process documents (see the module doc), batch by batch."""
     check_strategy(strategy)
+    if strategy.startswith("placebo"):
+        raise UserError(f"{strategy} renames the words of fact statements; the process dataset has none "
+                        f"(use local, global, oracle-local or oracle-global)")
     facts = facts or ProcessFacts.from_documents(documents)
     if strategy == "oracle-local":
         for g in facts.groups:

@@ -92,7 +92,8 @@ def read_records(path: Path) -> list[dict]:
 FACT_NOTES = {"parse": "(templates.parse)", "valid": "(follow from the training facts, by the logic engine)",
               "contradict": "", "new": "(a statement, or an order of it, no training sentence makes)",
               "new_text": "(the sentence is not a training sentence)",
-              "units": {"oracle-local": "sentences", "oracle-global": "documents"}}
+              "units": {"oracle-local": "sentences", "oracle-global": "documents",
+                        "placebo-local": "sentences", "placebo-global": "documents"}}
 
 
 def format_report(summary: dict, title: str, notes: dict | None = None) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from minigen.augment import process
+from minigen.augment import model_free, process
 from minigen.augment.facts import TestAnswers, TrainingFacts
 from minigen.augment.generate import AugmentConfig, augment, check_strategy
 from minigen.augment.report import FACT_NOTES, Tally, annotate, format_report
@@ -70,7 +70,7 @@ def write_augmentations(strategy: str, documents: list, items: list, cfg: Augmen
     summary_extra = {}
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    model_made = not strategy.startswith("oracle")
+    model_made = not model_free(strategy)
     new_tokens, start = 0, time.perf_counter()
     with open(out, "w") as f:
         for batch in fmt.augment(strategy, documents, cfg, model, tokenizer, training):
@@ -115,7 +115,7 @@ def run_augment(split: str, strategy: str, ckpt: Path, out: Path, seed: int = 0,
     cfg = AugmentConfig(n=n, seed=seed, temperature=options.aug.temperature, examples=options.aug.examples)
     model = tokenizer = None
     run_cfg = None
-    if strategy.startswith("oracle"):
+    if model_free(strategy):
         if (Path(ckpt) / "config.json").is_file():  # the checkpoint's word pools, when there is one
             from minigen.checkpoint import read_config
 
@@ -140,10 +140,10 @@ def run_augment(split: str, strategy: str, ckpt: Path, out: Path, seed: int = 0,
                            size=options.dataset.dataset_size(), words=options.dataset.words)
     summary = write_augmentations(strategy, dataset.train, dataset.test, cfg, Path(out), model, tokenizer,
                                   progress=True)
-    summary.update(split=split, ckpt=None if strategy.startswith("oracle") else str(ckpt),
+    summary.update(split=split, ckpt=None if model_free(strategy) else str(ckpt),
                    documents=len(dataset.train))
     report_path(out).write_text(json.dumps(summary, indent=2) + "\n")
-    source = "the logic engine" if strategy.startswith("oracle") else f"checkpoint {ckpt}"
+    source = "the logic engine" if model_free(strategy) else f"checkpoint {ckpt}"
     fmt = format_of(dataset.train)
     print(format_report(summary, f"augment {split} / {strategy} (n={n}, seed={seed}, {source}): "
                                  f"{len(dataset.train)} training documents -> {out}", fmt.notes))

@@ -16,6 +16,7 @@ COLORS = {
     "aug-ft-global": "#8e6bbf",
     "aug-ft-local+global": "#17becf",
     "aug-ft-oracle": "#c03d3e",
+    "aug-ft-placebo": "#999999",
 }
 EXTRA_COLORS = ("#84574d", "#d584bd", "#7f7f7f", "#bcbc35", "#2ebece")
 SPLIT_LABELS = {"train": "trained\nfacts"}  # the same-direction questions
