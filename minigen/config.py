@@ -221,11 +221,14 @@ RECIPES: dict[str, dict[str, Any]] = {
         dict(st, set={**st["set"], "data.syllogism.draw": "conclusion"}) for st in (_SYL_STAGE, _SYL_MIX))]},
     "roles2r-long-rwa-syl1": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, dict(
         _SYL_STAGE, set={**_SYL_STAGE["set"], "data.syllogism.pairs_max": 1}), _SYL_MIX]},
-    # roles2r-long-rwa-syl with 1-6 premise pairs a document in both syllogism stages: an ICL context holds
-    # about ten pairs, and the model that learned 1-3 finds the pair a question asks about among them
-    # no better than the majority quantifier (docs/log/2026-12-06-syllogism-stages.md)
+    # roles2r-long-rwa-syl (and -sylc) with 1-6 premise pairs a document in both syllogism stages: an ICL
+    # context holds about ten pairs, and the models that learned on 1-3 read one pair's conclusion but
+    # not the pair a question asks about among ten (docs/log/2026-12-06-syllogism-stages.md)
     "roles2r-long-rwa-syl6": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, *(
         dict(st, set={**st["set"], "data.syllogism.pairs_max": 6}) for st in (_SYL_STAGE, _SYL_MIX))]},
+    "roles2r-long-rwa-sylc6": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, *(
+        dict(st, set={**st["set"], "data.syllogism.pairs_max": 6, "data.syllogism.draw": "conclusion"})
+        for st in (_SYL_STAGE, _SYL_MIX))]},
     # roles2r-long-rw with 40% of the rewritten statements people in reversal_curse's paraphrase templates
     # (restated in the two canonical orders): local rewrites of the reversal curse's sentences
     "roles2r-long-rwp": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, dict(_ROLE_LONG, set={
