@@ -175,3 +175,30 @@ def test_corpus_draw_by_pattern_makes_darapti_as_common_as_barbara():
     assert 0.6 < by_pattern[barbara] / by_pattern[darapti] < 1.6
     with pytest.raises(UserError, match="data.syllogism.draw"):
         _corpus_patterns("atmosphere")
+
+
+def test_syllogism_pairs_script_asks_the_strongest_conclusion_of_the_pair_it_names():
+    """experiments/syllogism_pairs.py: the asked pair is among k pairs over distinct words, and its
+    right quantifier is the strongest conclusion the engine derives about the question's two words."""
+    import importlib.util
+    from pathlib import Path
+
+    from minigen.data.datasets.common import eval_words
+
+    path = Path(__file__).parent.parent / "experiments" / "syllogism_pairs.py"
+    spec = importlib.util.spec_from_file_location("syllogism_pairs", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    words = eval_words("syllogism", 0, 0, "dev")
+    for k in (1, 4):
+        items = list(script.contexts(words, k, per_pattern=2))
+        assert len(items) == 20 and sum("Darapti" in name for _, name, *_ in items) == 2
+        for text, name, answer, atmo in items:
+            *lines, question, _ = text.split("\n")
+            assert len(lines) == 2 * k
+            x, y = re.fullmatch(r"Question: what follows about (\w+) and (\w+)\?", question).groups()
+            knowledge = Knowledge([parse(line) for line in lines])
+            derived = [q for q in ("all", "no", "some") if any(
+                knowledge.follows(Quant(q, a, b)) for a, b in ((x, y), (y, x)))]
+            assert derived and derived[0] == answer, (text, name)  # all > no > some: the strongest
+            assert (atmo == answer) == ("Darapti" not in name)
