@@ -229,6 +229,11 @@ RECIPES: dict[str, dict[str, Any]] = {
     "roles2r-long-rwa-sylc6": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, *(
         dict(st, set={**st["set"], "data.syllogism.pairs_max": 6, "data.syllogism.draw": "conclusion"})
         for st in (_SYL_STAGE, _SYL_MIX))]},
+    # roles2r-long-rwa-sylc with 0-7 more premise pairs that no question asks about in each syllogism
+    # document: 1-10 pairs, as many as an ICL context holds
+    "roles2r-long-rwa-sylc10": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, *(
+        dict(st, set={**st["set"], "data.syllogism.unasked_max": 7, "data.syllogism.draw": "conclusion"})
+        for st in (_SYL_STAGE, _SYL_MIX))]},
     # roles2r-long-rw with 40% of the rewritten statements people in reversal_curse's paraphrase templates
     # (restated in the two canonical orders): local rewrites of the reversal curse's sentences
     "roles2r-long-rwp": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, dict(_ROLE_LONG, set={

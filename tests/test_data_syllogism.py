@@ -202,3 +202,24 @@ def test_syllogism_pairs_script_asks_the_strongest_conclusion_of_the_pair_it_nam
                 knowledge.follows(Quant(q, a, b)) for a, b in ((x, y), (y, x)))]
             assert derived and derived[0] == answer, (text, name)  # all > no > some: the strongest
             assert (atmo == answer) == ("Darapti" not in name)
+
+
+def test_unasked_pairs_add_premises_no_question_asks_about():
+    import itertools
+
+    from minigen.data.corpus import CorpusConfig, documents
+    cfg = CorpusConfig.from_dict({"mixture": {"syllogism": 1.0}, "syllogism": {"unasked_max": 7},
+                                  "facts_min": 2, "facts_max": 2, "canonical_share": 1.0, "prefix_prob": 0.0})
+    most = 0
+    for doc in itertools.islice(documents(cfg), 200):
+        lines = doc.split("\n")
+        asked = [i for i, line in enumerate(lines) if line.startswith("Question:")]
+        premises = [parse(line) for line in lines[: asked[0]]]
+        assert len(premises) % 2 == 0 and 1 <= len(asked) <= 3 and len(premises) // 2 <= len(asked) + 7
+        most = max(most, len(premises) // 2 - len(asked))
+        knowledge = Knowledge(premises)
+        for i in asked:
+            assert knowledge.follows(parse(lines[i + 1].removeprefix("Answer: "))), doc
+    assert most == 7
+    with pytest.raises(UserError, match="unasked_max"):
+        CorpusConfig.from_dict({"syllogism": {"unasked_max": 13}})

@@ -27,10 +27,16 @@ class SyllogismDocs:
     # "Some" (Darapti), which the atmosphere rule gets wrong) or "pattern" (each of the ten valid patterns
     # equally often: Barbara and Darapti alike, so only the middle term's place tells them apart)
     draw: str = "conclusion"
+    # Premise pairs no question asks about, 0..unasked_max a document (drawn only when > 0): an ICL
+    # context holds about ten pairs and asks about one; a document of 1-3 pairs, each asked, never
+    # makes the model find the pair a question is about among many
+    unasked_max: int = 0
 
     def __post_init__(self) -> None:
         if not 1 <= self.pairs_max <= 6:
             raise UserError(f"data.syllogism.pairs_max must be in 1..6; got {self.pairs_max}")
+        if not 0 <= self.unasked_max <= 12:
+            raise UserError(f"data.syllogism.unasked_max must be in 0..12; got {self.unasked_max}")
         if self.draw not in PATTERN_DRAWS:
             raise UserError(f"data.syllogism.draw must be one of {', '.join(PATTERN_DRAWS)}; "
                             f"got {self.draw!r}")
@@ -54,17 +60,20 @@ def generate(rng: random.Random, words: list[str], cfg) -> str:
     own = cfg.syllogism
     k = rng.randint(1, own.pairs_max)
     n_distract = max(0, n_facts(rng, cfg) - 2 * k)
-    pool = rng.sample(words, 3 * k + 4 * n_distract)
+    unasked = rng.randint(0, own.unasked_max) if own.unasked_max else 0
+    pool = rng.sample(words, 3 * (k + unasked) + 4 * n_distract)
     lines, questions = [], []
-    for i in range(k):
+    for i in range(k + unasked):
         s, m, p = pool[3 * i: 3 * i + 3]
         premises, concl = instance(rng, s, m, p, own.draw)
         lines += [fact_line(x, rng, cfg, prefix_scale=own.prefix_scale) for x in premises]
+        if i >= k:
+            continue
         named = (s, p) if rng.random() < 0.5 else (p, s)  # the question's order says nothing ...
         if concl.q != "all":  # ... except which way round a symmetric answer is written
             concl = Quant(concl.q, *named)
         questions.append(f"{syllogism_prompt(*named)} {canonical(concl)}")
-    rest = pool[3 * k:]
+    rest = pool[3 * (k + unasked):]
     for i in range(n_distract):
         lines.append(fact_line(random_fact(rng, rest[4 * i: 4 * i + 4]), rng, cfg))
     rng.shuffle(lines)
