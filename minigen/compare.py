@@ -145,6 +145,12 @@ def evaluate_dataset(name, model, tokenizer, cfg, conditions: dict, seeds, optio
             print(f"  {name}: not scored, {result['not_scored']} (--set eval.uncovered=score scores it)",
                   flush=True)
             conditions = {}
+    not_run = {c: f.not_for[name] for c, f in conditions.items() if name in getattr(f, "not_for", {})}
+    if not_run:
+        result["not_run"] = not_run
+        for c, why in not_run.items():
+            print(f"  {name}: {c} not run: {why}", flush=True)
+        conditions = {c: f for c, f in conditions.items() if c not in not_run}
     sweep, swept = None, {}
     if any(finetunes(c) for c in conditions):
         sweep, swept = sweep_ft_lr(setup, items, splits)

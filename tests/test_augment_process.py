@@ -215,3 +215,22 @@ def test_aug_ft_oracle_runs_through_compare(run_dir, tmp_path):
     assert info["augment_oracle-global"]["share_valid"] == 1.0
     assert sorted(p.name for p in (tmp_path / "process" / "augment").glob("*.jsonl")) == [
         "oracle-global-seed0.jsonl", "oracle-local-seed0.jsonl"]
+
+
+def test_compare_skips_the_placebo_on_process_and_says_why(run_dir, tmp_path):
+    from minigen.augment.conditions import AUG_CONDITIONS
+    from minigen.checkpoint import load_run
+    from minigen.compare import evaluate_dataset
+    from minigen.eval.options import CompareOptions, apply_overrides
+    from minigen.eval.table import format_table
+
+    model, tokenizer, cfg = load_run(run_dir)
+    options = apply_overrides(CompareOptions(), [f"dataset.size={SIZE}", "ft.steps=3", "ft.batch_size=4",
+                                                 "ft.save=false", "ft.lr_sweep="])
+    conditions = {c: AUG_CONDITIONS[c] for c in ("aug-ft-oracle", "aug-ft-placebo")}
+    result = evaluate_dataset("process", model, tokenizer, cfg, conditions, 1, options, tmp_path,
+                              io.StringIO())
+    assert list(result["conditions"]) == ["aug-ft-oracle"]
+    assert "no words to rename" in result["not_run"]["aug-ft-placebo"]
+    table = format_table({"datasets": {"process": result}})
+    assert "aug-ft-oracle" in table and "aug-ft-placebo not run: the process dataset has no words" in table

@@ -143,6 +143,8 @@ def aug_condition(kind: str, fixed_budget: bool = False) -> Callable:
     condition.__name__ = name.replace("-", "_").replace("+", "_and_")
     condition.__doc__ = f"Finetuning on the training documents plus {kind} augmentations" + (
         ", for as many tokens as plain ft." if fixed_budget else ".")
+    if kind == "placebo":  # datasets a condition does not apply to, and why (compare skips them, saying so)
+        condition.not_for = {"process": "the process dataset has no words to rename"}
     return condition
 
 

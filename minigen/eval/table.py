@@ -53,6 +53,8 @@ def protocol_notes(ds: dict) -> list[str]:
                       if cov["unseen"] else ""))
     if ds.get("not_scored"):
         notes.append(f"  no condition scored: {ds['not_scored']}; `--set eval.uncovered=score` scores them")
+    for cond, why in ds.get("not_run", {}).items():
+        notes.append(f"  {cond} not run: {why}")
     strongest = ds.get("strongest_heuristic", {})
     if strongest:
         notes.append("  strongest heuristic: " + ", ".join(
