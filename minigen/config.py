@@ -515,9 +515,9 @@ PRESET_RECIPES = {
     "tiny-icl": ("tiny", "roles2-syllogism"),  # docs/log/2026-11-27-tiny-icl-preset.md
     "tiny-all": ("tiny", "roles2m-all-3k"),  # docs/log/2026-12-01-stage-robustness.md
     "tiny-rr": ("tiny8", "roles2r-long"),  # the role on 4 pretraining seeds of 6 (~25 min on the CPU)
-    # tiny, then 2,000 steps of syllogisms: reads one premise pair's conclusion, finds it among ten no
-    # better than chance (docs/log/2026-12-06-syllogism-stages.md)
-    "tiny-syl": ("tiny8", "roles2r-long-rwa-sylc"),
+    # tiny, then 2,000 steps of syllogisms, 1-6 premise pairs a document: syllogisms in context
+    # (docs/log/2026-12-06-syllogism-stages.md)
+    "tiny-syl": ("tiny8", "roles2r-long-rwa-sylc6"),
     "mini": ("mini", "roles2r-long-rwa"),  # tiny's recipe: a CPU scaling sweep (tiny, mini) varies size only
     "small": ("small", "mixed"),
     "medium": ("medium", "mixed"),
