@@ -212,7 +212,7 @@ RECIPES: dict[str, dict[str, Any]] = {
     "roles2r-long-rwa": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE]},
     # roles2r-long-rwa, then in-context syllogisms alone, then half syllogisms and half the role stage's
     # mixture (tiny-icl's two syllogism stages), every premise pattern equally often (Darapti as often as
-    # Barbara: the atmosphere rule cannot answer them): a 30-minute CPU candidate for every skill
+    # Barbara: the atmosphere rule cannot answer them); taught the majority answer, "Some", on 2 seeds
     "roles2r-long-rwa-syl": {"data": _ROLES_CORPUS,
                              "stages": [_FLIP_FIRST, _RWA_STAGE, _SYL_STAGE, _SYL_MIX]},
     # roles2r-long-rwa-syl's stages with the conclusion-balanced draw (tiny-icl's syllogism documents), or
