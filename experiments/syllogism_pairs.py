@@ -23,16 +23,16 @@ import torch
 
 from minigen.checkpoint import load_run
 from minigen.data.datasets.common import eval_words
+from minigen.data.datasets.syllogism import atmosphere_pick, option_forms
 from minigen.data.doctypes.common import canonical
-from minigen.data.logic import Quant, valid_syllogism_patterns
+from minigen.data.logic import QUANTIFIERS, Quant, valid_syllogism_patterns
 from minigen.data.templates import syllogism_prompt
-
-QUANTIFIERS = ("all", "no", "some")
 
 
 def atmosphere(first: Quant, second: Quant) -> str:
-    qs = {first.q, second.q}
-    return "no" if "no" in qs else "some" if "some" in qs else "all"
+    """The quantifier the atmosphere rule picks for a pattern's premises (over S, M, P)."""
+    options = option_forms("S", "P")
+    return options[atmosphere_pick([first, second], options)].q
 
 
 def pattern_name(first: Quant, second: Quant, concl: Quant) -> str:

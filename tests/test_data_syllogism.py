@@ -148,16 +148,22 @@ def test_same_seed_same_items():
     assert [asdict(d) for d in a.train] == [asdict(d) for d in b.train] and a.chance == b.chance
 
 
-def _corpus_patterns(draw: str, n_docs: int = 600) -> dict:
-    """How often each pair of premise quantifiers, with its conclusion, occurs in syllogism documents."""
+def _syllogism_documents(n_docs: int, **own) -> list[str]:
+    """Syllogism documents alone, canonical templates, no distractor facts, `own` as data.syllogism."""
     import itertools
-    from collections import Counter
 
     from minigen.data.corpus import CorpusConfig, documents
-    cfg = CorpusConfig.from_dict({"mixture": {"syllogism": 1.0}, "syllogism": {"draw": draw, "pairs_max": 1},
-                                  "facts_min": 2, "facts_max": 2, "canonical_share": 1.0, "prefix_prob": 0.0})
+    cfg = CorpusConfig.from_dict({"mixture": {"syllogism": 1.0}, "syllogism": own, "facts_min": 2,
+                                  "facts_max": 2, "canonical_share": 1.0, "prefix_prob": 0.0})
+    return list(itertools.islice(documents(cfg), n_docs))
+
+
+def _corpus_patterns(draw: str, n_docs: int = 600) -> dict:
+    """How often each pair of premise quantifiers, with its conclusion, occurs in syllogism documents."""
+    from collections import Counter
+
     counts: Counter = Counter()
-    for doc in itertools.islice(documents(cfg), n_docs):
+    for doc in _syllogism_documents(n_docs, draw=draw, pairs_max=1):
         lines = doc.split("\n")
         premises, answer = [parse(x) for x in lines[:2]], parse(lines[-1].removeprefix("Answer: "))
         knowledge = Knowledge(premises)
@@ -205,13 +211,9 @@ def test_syllogism_pairs_script_asks_the_strongest_conclusion_of_the_pair_it_nam
 
 
 def test_unasked_pairs_add_premises_no_question_asks_about():
-    import itertools
-
-    from minigen.data.corpus import CorpusConfig, documents
-    cfg = CorpusConfig.from_dict({"mixture": {"syllogism": 1.0}, "syllogism": {"unasked_max": 7},
-                                  "facts_min": 2, "facts_max": 2, "canonical_share": 1.0, "prefix_prob": 0.0})
+    from minigen.data.corpus import CorpusConfig
     most = 0
-    for doc in itertools.islice(documents(cfg), 200):
+    for doc in _syllogism_documents(200, unasked_max=7):
         lines = doc.split("\n")
         asked = [i for i, line in enumerate(lines) if line.startswith("Question:")]
         premises = [parse(line) for line in lines[: asked[0]]]
