@@ -229,6 +229,12 @@ RECIPES: dict[str, dict[str, Any]] = {
     "roles2r-long-rwa-sylc6": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, *(
         dict(st, set={**st["set"], "data.syllogism.pairs_max": 6, "data.syllogism.draw": "conclusion"})
         for st in (_SYL_STAGE, _SYL_MIX))]},
+    # roles2r-long-rwa-sylc6's syllogism documents in one 2,000-step stage of half syllogisms and half the
+    # role stage's mixture, no syllogism-only stage (the reversal falls to .4-.5 in it, and seed 0's
+    # syllogisms rose most in the mixed stage)
+    "roles2r-long-rwa-sylm6": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, dict(
+        _SYL_MIX, steps=2000, set={**_SYL_MIX["set"], "data.syllogism.pairs_max": 6,
+                                   "data.syllogism.draw": "conclusion"})]},
     # roles2r-long-rwa-sylc with 0-7 more premise pairs that no question asks about in each syllogism
     # document: 1-10 pairs, as many as an ICL context holds
     "roles2r-long-rwa-sylc10": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, *(
