@@ -235,6 +235,12 @@ RECIPES: dict[str, dict[str, Any]] = {
     "roles2r-long-rwa-sylm6": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, dict(
         _SYL_MIX, steps=2000, set={**_SYL_MIX["set"], "data.syllogism.pairs_max": 6,
                                    "data.syllogism.draw": "conclusion"})]},
+    # roles2r-long-rwa, then 1,000 steps with twice the rewrite documents and 60% of their statements
+    # people in the reversal curse's paraphrase templates (24% of the documents): roles2r-long-rwp's 8%
+    # wrote 0.3% valid people rewrites (docs/log/2026-12-05-rewrite-documents.md)
+    "roles2r-long-rwa-rwp": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, dict(
+        _RWA_STAGE, steps=1000, set={**_RWA_STAGE["set"], "data.seed": 14, "data.rewrite.people_share": 0.6,
+                                     "data.mixture": {**_RW_ALL, "roles": 0.46, "rewrite": 0.4}})]},
     # roles2r-long-rwa-sylc with 0-7 more premise pairs that no question asks about in each syllogism
     # document: 1-10 pairs, as many as an ICL context holds
     "roles2r-long-rwa-sylc10": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, *(
