@@ -229,6 +229,12 @@ RECIPES: dict[str, dict[str, Any]] = {
     "roles2r-long-rwa-sylc6": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, *(
         dict(st, set={**st["set"], "data.syllogism.pairs_max": 6, "data.syllogism.draw": "conclusion"})
         for st in (_SYL_STAGE, _SYL_MIX))]},
+    # roles2r-long-rwa-sylc6 with Darapti 3 in 8 of the "All, All" premise pairs (1 in 6 in sylc6, whose
+    # seeds 1 and 2 learned the atmosphere rule: Barbara right, Darapti never, with one pair in context)
+    "roles2r-long-rwa-sylc6d": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, *(
+        dict(st, set={**st["set"], "data.syllogism.pairs_max": 6, "data.syllogism.draw": "conclusion",
+                      "data.syllogism.darapti_share": 0.6})
+        for st in (_SYL_STAGE, _SYL_MIX))]},
     # roles2r-long-rwa-sylc6's syllogism documents in one 2,000-step stage of half syllogisms and half the
     # role stage's mixture, no syllogism-only stage (the reversal falls to .4-.5 in it, and seed 0's
     # syllogisms rose most in the mixed stage)

@@ -158,12 +158,12 @@ def _syllogism_documents(n_docs: int, **own) -> list[str]:
     return list(itertools.islice(documents(cfg), n_docs))
 
 
-def _corpus_patterns(draw: str, n_docs: int = 600) -> dict:
+def _corpus_patterns(draw: str, n_docs: int = 600, **own) -> dict:
     """How often each pair of premise quantifiers, with its conclusion, occurs in syllogism documents."""
     from collections import Counter
 
     counts: Counter = Counter()
-    for doc in _syllogism_documents(n_docs, draw=draw, pairs_max=1):
+    for doc in _syllogism_documents(n_docs, draw=draw, pairs_max=1, **own):
         lines = doc.split("\n")
         premises, answer = [parse(x) for x in lines[:2]], parse(lines[-1].removeprefix("Answer: "))
         knowledge = Knowledge(premises)
@@ -181,6 +181,19 @@ def test_corpus_draw_by_pattern_makes_darapti_as_common_as_barbara():
     assert 0.6 < by_pattern[barbara] / by_pattern[darapti] < 1.6
     with pytest.raises(UserError, match="data.syllogism.draw"):
         _corpus_patterns("atmosphere")
+
+
+def test_darapti_share_raises_darapti_among_some_conclusions_only():
+    """darapti_share=0.6: Darapti about 3 in 8 of the "All, All" premise pairs (uniform: 1 in 6), and the
+    answers still all / no / some about equally often; without it the default stream is unchanged."""
+    counts = _corpus_patterns("conclusion", 1200, darapti_share=0.6)
+    barbara, darapti = counts[(("all", "all"), "all")], counts[(("all", "all"), "some")]
+    assert 0.28 < darapti / (barbara + darapti) < 0.48
+    answers = {q: sum(n for (_, a), n in counts.items() if a == q) for q in ("all", "no", "some")}
+    assert all(0.28 < n / 1200 < 0.39 for n in answers.values()), answers
+    assert _syllogism_documents(50) == _syllogism_documents(50, darapti_share=None)
+    with pytest.raises(UserError, match="darapti_share"):
+        _corpus_patterns("pattern", darapti_share=0.6)
 
 
 def test_syllogism_pairs_script_asks_the_strongest_conclusion_of_the_pair_it_names():
