@@ -251,6 +251,10 @@ RECIPES: dict[str, dict[str, Any]] = {
     # learned the atmosphere rule, its seed 1 the middle term)
     "roles2r-long-rwa-sylm6d": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, dict(
         _SYL_MIX6, set={**_SYL_MIX6["set"], "data.syllogism.darapti_share": 0.6})]},
+    # roles2r-long-rwa-sylm6 with another stream for its syllogism stage (data.seed 15): is which seed learns
+    # the middle term decided by the stage's documents?
+    "roles2r-long-rwa-sylm6b": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, dict(
+        _SYL_MIX6, set={**_SYL_MIX6["set"], "data.seed": 15})]},
     # roles2r-long-rwa-sylc with 0-7 more premise pairs that no question asks about in each syllogism
     # document: 1-10 pairs, as many as an ICL context holds
     "roles2r-long-rwa-sylc10": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, *(
