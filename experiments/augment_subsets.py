@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from minigen.augment.conditions import _finetune_on, augmentation_documents
+from minigen.augment.conditions import augmentation_documents, finetune_on
 from minigen.augment.report import read_records
 from minigen.checkpoint import load_run
 from minigen.compare import evaluate_dataset
@@ -41,7 +41,7 @@ def subset_condition(augment_dir: Path, strategy: str, subset: str):
             raise SystemExit(f"no cached augmentations at {path}: run compare with aug-ft-{strategy} first")
         records = [r for r in read_records(path) if keep(r)]
         docs = list(setup.documents) + augmentation_documents(records)
-        return _finetune_on(setup, seed, docs, name, False, {"augmented_statements": len(records)})
+        return finetune_on(setup, seed, docs, name, False, {"augmented_statements": len(records)})
 
     return name, condition
 

@@ -106,8 +106,8 @@ def _plain_ft_steps(setup) -> tuple[list[list[int]], int]:
     return seqs, opts.resolve_steps(len(seqs))
 
 
-def _finetune_on(setup, seed: int, documents: list, name: str, fixed_budget: bool, info: dict,
-                 sentences: str | None = None):
+def finetune_on(setup, seed: int, documents: list, name: str, fixed_budget: bool, info: dict,
+                sentences: str | None = None):
     """`ft` on `documents` (optionally with another sentence splitting); with a fixed budget, for as
     many tokens as plain `ft` (the setup's own options) sees."""
     from minigen.eval.conditions import ft, training_sequences
@@ -138,7 +138,7 @@ def aug_condition(kind: str, fixed_budget: bool = False) -> Callable:
             info[f"augment_{strategy}"] = {k: summary[k] for k in SUMMARY_KEYS}
         docs = list(setup.documents) + augmentation_documents(records)
         info["augmented_statements"] = len(records)
-        return _finetune_on(setup, seed, docs, name, fixed_budget, info)
+        return finetune_on(setup, seed, docs, name, fixed_budget, info)
 
     condition.__name__ = name.replace("-", "_").replace("+", "_and_")
     condition.__doc__ = f"Finetuning on the training documents plus {kind} augmentations" + (
@@ -152,7 +152,7 @@ def split_condition(mode: str, fixed_budget: bool = False) -> Callable:
     name = f"ft-{mode}" + ("-fixed" if fixed_budget else "")
 
     def condition(setup, seed: int):
-        return _finetune_on(setup, seed, list(setup.documents), name, fixed_budget, {"split": mode},
+        return finetune_on(setup, seed, list(setup.documents), name, fixed_budget, {"split": mode},
                             sentences=mode)
 
     condition.__name__ = name.replace("-", "_")
