@@ -195,6 +195,10 @@ _SYL_MIX = dict(steps=1000, set={**_RWA_STAGE["set"], **_SYL_PATTERNS, "data.see
     **{k: v / 2 for k, v in _RW_ALL.items()}, "syllogism": 0.52}})  # half syllogisms, half _RW_ALL
 _SYL_MIX6 = dict(_SYL_MIX, steps=2000, set={**_SYL_MIX["set"], "data.syllogism.pairs_max": 6,
                                             "data.syllogism.draw": "conclusion"})  # sylm6's one stage
+# roles2r-long-rwa-rwp's stage: 1,000 steps with 24% of the documents people rewrites
+_RWP_STAGE = dict(_RWA_STAGE, steps=1000, set={
+    **_RWA_STAGE["set"], "data.seed": 14, "data.rewrite.people_share": 0.6,
+    "data.mixture": {**_RW_ALL, "roles": 0.46, "rewrite": 0.4}})
 RECIPES: dict[str, dict[str, Any]] = {
     "roles2": {"data": _ROLES_CORPUS, "stages": _TWO_STAGES},  # tiny's default
     "mixed": {"data": {}},  # the corpus defaults; steps from the shape
@@ -244,9 +248,7 @@ RECIPES: dict[str, dict[str, Any]] = {
     # roles2r-long-rwa, then 1,000 steps with twice the rewrite documents and 60% of their statements
     # people in the reversal curse's paraphrase templates (24% of the documents): roles2r-long-rwp's 8%
     # wrote 0.3% valid people rewrites (docs/log/2026-12-05-rewrite-documents.md)
-    "roles2r-long-rwa-rwp": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, dict(
-        _RWA_STAGE, steps=1000, set={**_RWA_STAGE["set"], "data.seed": 14, "data.rewrite.people_share": 0.6,
-                                     "data.mixture": {**_RW_ALL, "roles": 0.46, "rewrite": 0.4}})]},
+    "roles2r-long-rwa-rwp": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, _RWP_STAGE]},
     # roles2r-long-rwa-sylm6 with Darapti 3 in 8 of the "All, All" premise pairs (sylm6's seeds 0 and 2
     # learned the atmosphere rule, its seed 1 the middle term)
     "roles2r-long-rwa-sylm6d": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, dict(
@@ -255,6 +257,15 @@ RECIPES: dict[str, dict[str, Any]] = {
     # the middle term decided by the stage's documents?
     "roles2r-long-rwa-sylm6b": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, dict(
         _SYL_MIX6, set={**_SYL_MIX6["set"], "data.seed": 15})]},
+    # roles2r-long-rwa-sylm6, then 2,000 more steps of its stage's mixture on a new stream (data.seed 16):
+    # do the seeds that learned the atmosphere rule in 2,000 steps learn the middle term in 4,000?
+    "roles2r-long-rwa-sylm6x": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, _SYL_MIX6, dict(
+        _SYL_MIX6, set={**_SYL_MIX6["set"], "data.seed": 16})]},
+    # roles2r-long-rwa-rwp, then 1,000 more steps with the rewrite documents at 60% and 90% of their
+    # statements people (54% of the documents people rewrites, 24% in rwp's stage): dose and response
+    "roles2r-long-rwa-rwp2": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, _RWP_STAGE, dict(
+        _RWP_STAGE, set={**_RWP_STAGE["set"], "data.seed": 17, "data.rewrite.people_share": 0.9,
+                         "data.mixture": {**_RW_ALL, "roles": 0.26, "rewrite": 0.6}})]},
     # roles2r-long-rwa-sylc with 0-7 more premise pairs that no question asks about in each syllogism
     # document: 1-10 pairs, as many as an ICL context holds
     "roles2r-long-rwa-sylc10": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, *(
