@@ -199,6 +199,10 @@ _SYL_MIX6 = dict(_SYL_MIX, steps=2000, set={**_SYL_MIX["set"], "data.syllogism.p
 _RWP_STAGE = dict(_RWA_STAGE, steps=1000, set={
     **_RWA_STAGE["set"], "data.seed": 14, "data.rewrite.people_share": 0.6,
     "data.mixture": {**_RW_ALL, "roles": 0.46, "rewrite": 0.4}})
+# roles2r-long-rwa-rwp2's stages: the default's, rwp's, then 1,000 steps with 54% people rewrites
+_RWP2_STAGES = [_FLIP_FIRST, _RWA_STAGE, _RWP_STAGE, dict(_RWP_STAGE, set={
+    **_RWP_STAGE["set"], "data.seed": 17, "data.rewrite.people_share": 0.9,
+    "data.mixture": {**_RW_ALL, "roles": 0.26, "rewrite": 0.6}})]
 RECIPES: dict[str, dict[str, Any]] = {
     "roles2": {"data": _ROLES_CORPUS, "stages": _TWO_STAGES},  # tiny's default
     "mixed": {"data": {}},  # the corpus defaults; steps from the shape
@@ -263,9 +267,12 @@ RECIPES: dict[str, dict[str, Any]] = {
         _SYL_MIX6, set={**_SYL_MIX6["set"], "data.seed": 16})]},
     # roles2r-long-rwa-rwp, then 1,000 more steps with the rewrite documents at 60% and 90% of their
     # statements people (54% of the documents people rewrites, 24% in rwp's stage): dose and response
-    "roles2r-long-rwa-rwp2": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, _RWP_STAGE, dict(
-        _RWP_STAGE, set={**_RWP_STAGE["set"], "data.seed": 17, "data.rewrite.people_share": 0.9,
-                         "data.mixture": {**_RW_ALL, "roles": 0.26, "rewrite": 0.6}})]},
+    "roles2r-long-rwa-rwp2": {"data": _ROLES_CORPUS, "stages": _RWP2_STAGES},
+    # roles2r-long-rwa-rwp2, then sylm6x's two syllogism stages with 90% of their rewritten statements people
+    # (9% of the documents): the role word read and the middle term learned in one run?
+    "roles2r-long-rwa-rwp2-sylm6x": {"data": _ROLES_CORPUS, "stages": [
+        *_RWP2_STAGES, *(dict(_SYL_MIX6, set={**_SYL_MIX6["set"], "data.seed": seed,
+                                              "data.rewrite.people_share": 0.9}) for seed in (13, 16))]},
     # roles2r-long-rwa-sylc with 0-7 more premise pairs that no question asks about in each syllogism
     # document: 1-10 pairs, as many as an ICL context holds
     "roles2r-long-rwa-sylc10": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, *(

@@ -62,3 +62,27 @@ def test_people_rewrites_restate_a_paraphrased_person_in_the_two_canonical_order
         else:
             assert isinstance(form, Compare)
     assert 0.4 < people / n < 0.6 and paraphrased > 0.8 * people
+
+
+def test_role_word_script_asks_for_the_role_of_the_sentence_it_restates():
+    """experiments/role_word.py: each item is the local prompt for a people sentence over dev words, then the
+    start of one of its canonical restatements; the role it scores is the one that restatement continues
+    with (so the teacher-forced answer is right by construction, and only the model can be wrong)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parent.parent / "experiments" / "role_word.py"
+    spec = importlib.util.spec_from_file_location("role_word", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    dev = set(Lexicon(0).words("dev"))
+    cells = set()
+    for text, role, order, start in script.items(20, lexicon_seed=0):
+        *_, sentence, label, begun = text.split("\n")
+        person = parse(sentence)
+        assert label == REWRITE_LABEL and isinstance(person, Describe)
+        assert person.name.split()[0].lower() in dev  # the first name (a suffix goes on the last)
+        assert set(person.desc.split()[-2:]) <= dev
+        assert any(r.startswith(begun + f" {role} of the") for r in restatements(person))
+        cells.add((order, start))
+    assert len(cells) == 4
