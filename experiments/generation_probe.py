@@ -4,8 +4,9 @@ on the datasets you name: the log's per-dataset validity figures.
 
     python experiments/generation_probe.py runs/tiny [RUN ...] [--source reversal --source reversal_curse]
 
-Pretraining logs the mean over every covered dataset's sentences (`probe_gen_local_valid`); a model that
-rewrites comparisons but not syllogism premises scores between the two there.
+Pretraining logs the mean over reversal's and syllogism's sentences (`probe_gen_local_valid`), where a
+model that rewrites comparisons but not syllogism premises scores between the two, and each source's
+own local share (`probe_gen_local_valid_reversal`, `_syllogism`, `_reversal_curse`: people).
 """
 
 from __future__ import annotations

@@ -132,7 +132,11 @@ def probe_baselines(items: dict[str, list], ds, documents: list) -> dict[str, di
 # Generation: the model's own augmentations of dev documents, greedy, in `minigen augment`'s formats
 # (local: a sentence's restatements after "In other words:"; global: inferences after "It follows
 # that:"), judged by the parser and the logic engine against the documents' facts.
-GENERATION_SOURCES = ("reversal", "syllogism")  # probe datasets whose training documents are rewritten
+# probe datasets whose training documents are rewritten: the pooled keys (probe_gen_local_valid, ...) are
+# over the first two, as they always were; each source's local rewrites also get their own key
+# (probe_gen_local_valid_reversal, ..._syllogism, ..._reversal_curse: people)
+GENERATION_SOURCES = ("reversal", "syllogism", "reversal_curse")
+GENERATION_POOLED = ("reversal", "syllogism")
 GENERATION_SENTENCES = 16  # local: sentences per source (their documents' first sentences)
 GENERATION_DOCUMENTS = 4  # global: documents per source
 GENERATION_MIN_SEQ_LEN = 192  # below it, augment's prompts and new tokens do not fit: no generation probe
@@ -141,7 +145,8 @@ GENERATION_MIN_SEQ_LEN = 192  # below it, augment's prompts and new tokens do no
 class GenerationProbe:
     """Shares of the model's local rewrites and global inferences that parse and follow (`valid`), and
     the guard beside each: local rewrites that only copy a training sentence (`copied`), global
-    inferences that are valid and not already stated (`new_valid`)."""
+    inferences that are valid and not already stated (`new_valid`); pooled over the GENERATION_POOLED
+    sources given, and the local share of each source on its own."""
 
     def __init__(self, datasets: dict, lexicon_seed: int, sources=GENERATION_SOURCES):
         from minigen.augment.facts import TestAnswers, TrainingFacts
@@ -157,7 +162,7 @@ class GenerationProbe:
                 local.append(doc)
                 n += len(split_sentences(doc.text))
             training = TrainingFacts.from_documents(ds.train)
-            self.sources.append((local, list(ds.train[:GENERATION_DOCUMENTS]), training,
+            self.sources.append((name, local, list(ds.train[:GENERATION_DOCUMENTS]), training,
                                  TestAnswers.from_items(ds.test, training)))
         self.lexicon_seed = lexicon_seed
 
@@ -166,23 +171,32 @@ class GenerationProbe:
         from minigen.augment.report import Tally, annotate
 
         cfg = AugmentConfig(n=1, temperature=0.0, lexicon_seed=self.lexicon_seed)
-        tallies = {}
-        for strategy, index in (("local", 0), ("global", 1)):
-            tallies[strategy] = tally = Tally(self.sources[0][3])
-            for source in self.sources:
-                training, answers = source[2], source[3]
-                for batch in augment(strategy, source[index], cfg, model, tokenizer, training):
+        pooled = {"local": Tally(self.sources[0][4]), "global": Tally(self.sources[0][4])}
+        own = {}  # source -> its local tally
+        for name, local_docs, global_docs, training, answers in self.sources:
+            own[name] = Tally(answers)
+            for strategy, docs in (("local", local_docs), ("global", global_docs)):
+                if strategy == "global" and name not in GENERATION_POOLED:
+                    continue
+                for batch in augment(strategy, docs, cfg, model, tokenizer, training):
                     for rec in batch.records:
-                        tally.add(annotate(rec, training, answers))
-        local, glob = tallies["local"], tallies["global"]
+                        rec = annotate(rec, training, answers)
+                        if name in GENERATION_POOLED:
+                            pooled[strategy].add(rec)
+                        if strategy == "local":
+                            own[name].add(rec)
+        local, glob = pooled["local"], pooled["global"]
 
         def share(k: int, tally) -> float:
             return k / tally.generated if tally.generated else 0.0
 
-        return {"probe_gen_local_valid": share(local.valid, local),
-                "probe_gen_local_copied": share(local.generated - local.new_text, local),
-                "probe_gen_global_valid": share(glob.valid, glob),
-                "probe_gen_global_new_valid": share(glob.new_valid, glob)}
+        out = {}
+        if any(name in GENERATION_POOLED for name in own):
+            out = {"probe_gen_local_valid": share(local.valid, local),
+                   "probe_gen_local_copied": share(local.generated - local.new_text, local),
+                   "probe_gen_global_valid": share(glob.valid, glob),
+                   "probe_gen_global_new_valid": share(glob.new_valid, glob)}
+        return out | {f"probe_gen_local_valid_{name}": share(t.valid, t) for name, t in own.items()}
 
 
 # Exact retrieval (minigen.eval.retrieval) on the reversal probe's dev words: the people and syllogism

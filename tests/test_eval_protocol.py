@@ -185,9 +185,10 @@ def test_the_probe_leaves_out_a_dataset_whose_vocabulary_the_stream_does_not_cov
     assert set(probe.uncovered) == {"syllogism"} and probe.uncovered["syllogism"] < 1.0
     assert "syllogism" not in probe.sets and not any(k.startswith("syllogism") for k in probe.items)
     assert not any(k.startswith("syllogism") for k in probe.baselines)
-    assert len(probe.generation.sources) == 1  # reversal's documents only
+    assert [s[0] for s in probe.generation.sources] == ["reversal", "reversal_curse"]  # no syllogism
     got = probe.run(model)
     assert "probe_syllogism" not in got and "probe_reversal" in got and "probe_gen_local_valid" in got
+    assert "probe_gen_local_valid_syllogism" not in got and "probe_gen_local_valid_reversal_curse" in got
     full = Probe(cfg, tok, torch.device("cpu"), {"counts": [1] * tok.vocab_size, "rows_sampled": 1})
     assert full.uncovered == {} and set(full.items) == set(PROBES)
 

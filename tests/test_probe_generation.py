@@ -9,7 +9,7 @@ import pytest
 
 from minigen.augment import sampling
 from minigen.data.datasets import load_dataset
-from minigen.data.logic import reverse
+from minigen.data.logic import Describe, reverse
 from minigen.data.templates import INFERENCE_HEADER, REWRITE_LABEL, parse, render
 from minigen.probe import GENERATION_SOURCES, GenerationProbe
 
@@ -61,6 +61,20 @@ def test_generation_shares_read_what_the_model_writes(tokenizer, monkeypatch, lo
     out = _probe().run(Writer(tokenizer, local, global_valid=valid > 0), tokenizer)
     assert out["probe_gen_local_valid"] == valid and out["probe_gen_local_copied"] == copied
     assert out["probe_gen_global_valid"] == valid and out["probe_gen_global_new_valid"] == 0.0
+    assert {out[f"probe_gen_local_valid_{name}"] for name in GENERATION_SOURCES} == {valid}
+
+
+def test_each_source_has_its_own_share_and_people_stay_out_of_the_pooled_one(tokenizer, monkeypatch):
+    """A model that restates comparisons and premises but writes nothing about people: the pooled share
+    (reversal and syllogism, as it always was) is 1, the people's own share 0."""
+    monkeypatch.setattr(sampling, "generate", lambda model, *a, **k: model.generate(*a, **k))
+    def local(sentence):
+        return "Glorp blorp indeed." if isinstance(parse(sentence), Describe) else sentence
+
+    out = _probe().run(Writer(tokenizer, local, global_valid=True), tokenizer)
+    assert out["probe_gen_local_valid"] == 1.0 and out["probe_gen_local_valid_reversal"] == 1.0
+    assert out["probe_gen_local_valid_syllogism"] == 1.0
+    assert out["probe_gen_local_valid_reversal_curse"] == 0.0
 
 
 def test_a_reversal_is_valid_and_not_a_copy(tokenizer, monkeypatch):
