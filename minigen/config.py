@@ -268,6 +268,10 @@ RECIPES: dict[str, dict[str, Any]] = {
     # roles2r-long-rwa-rwp, then 1,000 more steps with the rewrite documents at 60% and 90% of their
     # statements people (54% of the documents people rewrites, 24% in rwp's stage): dose and response
     "roles2r-long-rwa-rwp2": {"data": _ROLES_CORPUS, "stages": _RWP2_STAGES},
+    # roles2r-long-rwa-rwp2, then 1,000 more steps of its last stage's mixture on a new stream (data.seed 18):
+    # rwp2 taught seed 0 to read the role word and not seed 1 (docs/log/2026-12-06-role-word.md)
+    "roles2r-long-rwa-rwp3": {"data": _ROLES_CORPUS, "stages": [*_RWP2_STAGES, dict(
+        _RWP2_STAGES[-1], set={**_RWP2_STAGES[-1]["set"], "data.seed": 18})]},
     # roles2r-long-rwa-rwp2, then sylm6x's two syllogism stages with 90% of their rewritten statements people
     # (9% of the documents): the role word read and the middle term learned in one run?
     "roles2r-long-rwa-rwp2-sylm6x": {"data": _ROLES_CORPUS, "stages": [
