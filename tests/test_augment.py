@@ -239,3 +239,71 @@ def test_a_crash_mid_way_keeps_what_was_generated(tokenizer, tmp_path, scripted_
         write_augmentations("local", ds.train, ds.test, AugmentConfig(n=1, batch_size=4), path,
                             CrashingModel(tokenizer), tokenizer)
     assert len(read_records(path)) == 3 * 4  # the first batch: 4 samples, 3 statements each
+
+
+class Answerer:
+    """After a syllogism question, answers with the strongest conclusion the engine derives about the
+    two asked words (the right answer) and goes on to ask another question, which the reader must drop."""
+
+    def __init__(self, tokenizer, knowledge):
+        self.tokenizer, self.knowledge = tokenizer, knowledge
+        self.cfg = SimpleNamespace(seq_len=256)
+        self.prompts = []
+
+    def generate(self, prompts, max_new_tokens, temperature=0.0, top_k=None, stop_id=None, seed=None):
+        import re
+
+        from minigen.data.doctypes.common import canonical
+        from minigen.data.logic import Quant
+        outs = []
+        for p in prompts:
+            text = self.tokenizer.decode(p[1:])
+            self.prompts.append(text)
+            x, y = re.search(r"Question: what follows about (\w+) and (\w+)\?\nAnswer:$", text).groups()
+            best = next(Quant(q, a, b) for q in ("all", "no", "some") for a, b in ((x, y), (y, x))
+                        if self.knowledge.follows(Quant(q, a, b)))
+            more = "\nQuestion: what follows about"
+            outs.append(self.tokenizer.encode(f" {canonical(best)}{more}") + [stop_id])
+        return outs
+
+
+def test_question_prompts_ask_about_each_unlinked_pair_and_keep_one_answer(tokenizer, scripted_sampling):
+    """aug.global_prompt=question: one prompt per document and unlinked pair of its words (a premise pair's
+    two end terms), in the syllogism documents' question format; the answer line is the record, what
+    follows it is not."""
+    from minigen.augment.prompts import end_term_pairs
+
+    ds = load_dataset("syllogism", size=6)
+    model = Answerer(tokenizer, training_knowledge(ds.train))
+    cfg = AugmentConfig(n=1, temperature=0.0, global_prompt="question")
+    records = [r for b in augment("global", ds.train, cfg, model, tokenizer) for r in b.records]
+    pairs = {d.text: end_term_pairs(d.text) for d in ds.train}
+    assert all(len(p) == 1 for p in pairs.values())  # two premises over three words: one pair
+    assert len(model.prompts) == len(ds.train) and sorted(r["source"] for r in records) == sorted(
+        d.id for d in ds.train)
+    asked = set()
+    for prompt in model.prompts:
+        *before, question, answer = prompt.split("\n")
+        doc = "\n".join(before[-2:])  # the document itself comes last, right before its question
+        x, y = question.removeprefix("Question: what follows about ").removesuffix("?").split(" and ")
+        assert answer == "Answer:" and {x, y} == set(pairs[doc][0])
+        asked.add(doc)
+    assert asked == set(pairs)
+    knowledge = training_knowledge(ds.train)
+    assert all(r["unit"] == 0 and knowledge.follows(parse(r["text"])) for r in records)
+    assert end_term_pairs("All a are b.\nSome b are c.\nNo c are d.") == [("a", "c"), ("a", "d"), ("b", "d")]
+    assert end_term_pairs("glon are less dangerous than femp.") == []
+
+
+def test_header_prompts_stay_the_default_and_a_wrong_prompt_kind_is_refused(tokenizer, scripted_sampling):
+    from minigen.data.templates import INFERENCE_HEADER
+
+    ds = load_dataset("syllogism", size=3)
+    model = Answerer(tokenizer, training_knowledge(ds.train))
+    model.generate = lambda prompts, *a, **k: [model.prompts.append(tokenizer.decode(p[1:])) or [k["stop_id"]]
+                                               for p in prompts]
+    assert list(augment("global", ds.train, AugmentConfig(n=1), model, tokenizer))
+    assert len(model.prompts) == len(ds.train)
+    assert all(p.endswith(f"\n{INFERENCE_HEADER}\n") and "Question:" not in p for p in model.prompts)
+    with pytest.raises(UserError, match="global_prompt"):
+        AugmentConfig(global_prompt="answer")

@@ -18,17 +18,22 @@ from minigen.augment.facts import TrainingFacts, parse_statement, sentences
 from minigen.augment.oracle import LinkedInferences, oracle_local
 from minigen.augment.prompts import (
     ContextSampler,
+    answer_outputs,
+    end_term_pairs,
     global_outputs,
     global_prompt,
     local_outputs,
     local_prompt,
+    question_prompt,
     rewrite_examples,
 )
 from minigen.augment.sampling import sample_texts
 from minigen.data.datasets.common import lexicon
 from minigen.data.english import NAME_SUFFIXES
 from minigen.errors import UserError
-from minigen.eval.options import AUG_EXAMPLES, AUG_SAMPLES
+from minigen.eval.options import AUG_EXAMPLES, AUG_SAMPLES, GLOBAL_PROMPTS
+
+ANSWER_TOKENS = 24  # new tokens for a question prompt's one answer line ("Some drall are slost.")
 
 
 @dataclass
@@ -40,12 +45,16 @@ class AugmentConfig:
     examples: int = AUG_EXAMPLES  # local: rewrite examples before the sentence
     local_tokens: int = 64  # new tokens per local sample (a few restatements)
     global_tokens: int = 96  # new tokens per global sample (a few inferences)
+    global_prompt: str = "header"  # "header" ("It follows that:") or "question" (prompts.question_prompt)
     batch_size: int = 64  # prompts per generate() call
     lexicon_seed: int = 0  # the checkpoint's lexicon: rewrite examples use its pretraining pool
 
     def __post_init__(self) -> None:
         if self.n < 1:
             raise UserError(f"aug.n={self.n}: need at least 1 generation per sentence / document")
+        if self.global_prompt not in GLOBAL_PROMPTS:
+            raise UserError(f"aug.global_prompt={self.global_prompt!r}; choose one of: "
+                            f"{', '.join(GLOBAL_PROMPTS)}")
 
 
 @dataclass
@@ -103,27 +112,40 @@ def _local_jobs(documents: list, cfg: AugmentConfig) -> list[_Job]:
 
 
 def _global_jobs(documents: list, cfg: AugmentConfig, model, tokenizer) -> list[_Job]:
+    """One job per document and sample; with question prompts, one per pair of the document's unlinked
+    words and sample (the pair's index is the record's unit), the pair asked in a random order."""
     sampler = ContextSampler(documents, tokenizer)
     room = model.cfg.seq_len - cfg.global_tokens - 1  # 1: BOS
     jobs = []
     for i, doc in enumerate(documents):
-        own = len(tokenizer.encode(global_prompt([], doc.text)))
-        for j in range(cfg.n):
-            rng = random.Random(f"global:{cfg.seed}:{doc.id}:{j}")
-            picked = sampler.sample(i, max(0, room - own), rng)
-            texts = [documents[c].text for c in picked]
-            prompt = global_prompt(texts, doc.text)
-            while texts and len(tokenizer.encode(prompt)) > room:  # joint tokenization may differ
-                texts.pop()
-                prompt = global_prompt(texts, doc.text)
-            jobs.append(_Job(doc.id, None, j, prompt))
+        if cfg.global_prompt == "question":
+            asks = list(enumerate(end_term_pairs(doc.text)))
+        else:
+            asks = [(None, None)]
+        for unit, pair in asks:
+            for j in range(cfg.n):
+                rng = random.Random(f"global:{cfg.seed}:{doc.id}:{j}" + ("" if unit is None else f":{unit}"))
+                asked = pair[::-1] if pair is not None and rng.random() < 0.5 else pair
+                own = len(tokenizer.encode(_global_text([], doc.text, asked)))
+                picked = sampler.sample(i, max(0, room - own), rng)
+                texts = [documents[c].text for c in picked]
+                prompt = _global_text(texts, doc.text, asked)
+                while texts and len(tokenizer.encode(prompt)) > room:  # joint tokenization may differ
+                    texts.pop()
+                    prompt = _global_text(texts, doc.text, asked)
+                jobs.append(_Job(doc.id, unit, j, prompt))
     return jobs
+
+
+def _global_text(texts: list[str], document: str, pair: tuple[str, str] | None) -> str:
+    return global_prompt(texts, document) if pair is None else question_prompt(texts, document, *pair)
 
 
 def _run_jobs(strategy: str, jobs: list[_Job], cfg: AugmentConfig, model, tokenizer) -> Iterator[Batch]:
     local = strategy == "local"
-    max_new = cfg.local_tokens if local else cfg.global_tokens
-    read = local_outputs if local else global_outputs
+    question = not local and cfg.global_prompt == "question"
+    max_new = cfg.local_tokens if local else ANSWER_TOKENS if question else cfg.global_tokens
+    read = local_outputs if local else answer_outputs if question else global_outputs
     for samples in sample_texts(model, tokenizer, [j.prompt for j in jobs], max_new_tokens=max_new,
                                 temperature=cfg.temperature, top_k=cfg.top_k, seed=cfg.seed,
                                 batch_size=cfg.batch_size):

@@ -4,7 +4,8 @@ Local (the corpus's rewrite documents): "STATEMENT\\nIn other words:\\nRESTATEME
 the prompt is `aug.examples` such examples (one by default) over pretraining-pool words, then the
 training sentence and the label. Global (the corpus's inference documents):
 "FACT\\n...\\nIt follows that:\\nDERIVED\\n..."; the prompt is a sample of training documents, the
-document itself last, then the header.
+document itself last, then the header; or (`aug.global_prompt=question`) the syllogism documents' own
+question about each pair of the document's words that no statement links, its answer line the inference.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from minigen.augment.facts import parse_statement
 from minigen.data.corpus import CorpusConfig
 from minigen.data.doctypes import rewrite
 from minigen.data.lexicon import Lexicon
-from minigen.data.templates import INFERENCE_HEADER, REWRITE_LABEL, english_vocabulary
+from minigen.data.logic import Quant
+from minigen.data.templates import INFERENCE_HEADER, REWRITE_LABEL, english_vocabulary, syllogism_prompt
 from minigen.eval.options import AUG_EXAMPLES
 
 
@@ -62,6 +64,23 @@ def global_prompt(context_texts: list[str], document: str) -> str:
     return "\n".join([*context_texts, document, INFERENCE_HEADER]) + "\n"
 
 
+def question_prompt(context_texts: list[str], document: str, first: str, second: str) -> str:
+    """The global prompt in the syllogism documents' own format: the document, then the corpus's question
+    about two of its words ("Question: what follows about X and Y?\nAnswer:")."""
+    return "\n".join([*context_texts, document, syllogism_prompt(first, second)])
+
+
+def end_term_pairs(document: str) -> list[tuple[str, str]]:
+    """Pairs of words of a document's quantified statements ("All X are Y") that no one statement
+    links: what a syllogism over its premises concludes about (by the statements' shape only, never by
+    the logic engine). Sorted; none for a document of one statement."""
+    terms = [{form.s, form.p} for line in document.split("\n")
+             if isinstance(form := parse_statement(line), Quant)]
+    words = sorted(set().union(*terms)) if terms else []
+    return [(a, b) for i, a in enumerate(words) for b in words[i + 1:]
+            if not any({a, b} <= t for t in terms)]
+
+
 _WORD = re.compile(r"[A-Za-z]+")
 
 
@@ -85,6 +104,11 @@ def local_outputs(text: str, ended: bool) -> list[str]:
     if REWRITE_LABEL in lines:
         lines = lines[: max(0, lines.index(REWRITE_LABEL) - 1)]
     return lines
+
+
+def answer_outputs(text: str, ended: bool) -> list[str]:
+    """A question prompt's answer: the first finished line only (the model may go on to ask another)."""
+    return complete_lines(text, ended)[:1]
 
 
 def global_outputs(text: str, ended: bool) -> list[str]:

@@ -112,7 +112,8 @@ def run_augment(split: str, strategy: str, ckpt: Path, out: Path, seed: int = 0,
     output_file(Path(out))
     options = apply_overrides(CompareOptions(), overrides or [])
     n = options.aug.n
-    cfg = AugmentConfig(n=n, seed=seed, temperature=options.aug.temperature, examples=options.aug.examples)
+    cfg = AugmentConfig(n=n, seed=seed, temperature=options.aug.temperature, examples=options.aug.examples,
+                        global_prompt=options.aug.global_prompt)
     model = tokenizer = None
     run_cfg = None
     if model_free(strategy):

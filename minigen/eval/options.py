@@ -136,6 +136,9 @@ class EvalOptions:
             raise UserError(f"eval.uncovered={self.uncovered!r} is unknown; use skip or score")
 
 
+GLOBAL_PROMPTS = ("header", "question")  # aug.global_prompt (minigen.augment.prompts)
+
+
 @dataclass
 class AugOptions:
     """Augmented finetuning (the aug-ft-* conditions)."""
@@ -143,11 +146,17 @@ class AugOptions:
     n: int = AUG_SAMPLES  # samples per sentence (local) / per document (global); oracle-global: traces
     temperature: float = 0.8  # sampling temperature of the model's own augmentations
     examples: int = AUG_EXAMPLES  # local: rewrite examples before the sentence in each prompt
+    # global: "header" (the inference documents' "It follows that:") or "question" (the syllogism
+    # documents' "Question: what follows about X and Y?" for each pair of a document's unlinked words)
+    global_prompt: str = "header"
 
     def __post_init__(self) -> None:
         if self.n < 1 or self.temperature < 0 or self.examples < 0:
             raise UserError(f"need aug.n >= 1, aug.temperature >= 0 and aug.examples >= 0; got {self.n}, "
                             f"{self.temperature}, {self.examples}")
+        if self.global_prompt not in GLOBAL_PROMPTS:
+            raise UserError(f"aug.global_prompt={self.global_prompt!r}; choose one of: "
+                            f"{', '.join(GLOBAL_PROMPTS)}")
 
 
 @dataclass
