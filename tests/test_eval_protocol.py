@@ -156,6 +156,7 @@ def test_the_probe_is_compares_icl_on_dev_words(run_dir, tmp_path):
     assert b["reversal"]["flip"] == 1.0 and b["reversal_same"]["flip"] == 0.0
     assert b["reversal"]["chance"] == 0.5 and b["syllogism"]["chance"] == 0.25
     assert b["syllogism"]["atmosphere"] > 0.5 and b.get("syllogism_anti", {}).get("atmosphere", 0.0) == 0.0
+    assert b.get("syllogism_anti", {}).get("some", 1.0) == 1.0  # every Darapti answer is "Some"
     # Written-out process answers: chance 0, and neither the copied expression nor its outermost rule
     # alone is ever the answer.
     assert b["process_gen"] == {"chance": 0.0, "copy": 0.0, "outermost": 0.0}
@@ -267,6 +268,17 @@ def test_flip_heuristic_answers_every_reversal_and_no_same_direction_question():
     rev = [got[t.id] for t in ds.test if t.split == "reversal"]
     same = [got[t.id] for t in ds.test if t.split == "train"]
     assert rev and all(c == 1.0 for c in rev) and same and all(c == 0.0 for c in same)
+
+
+def test_some_heuristic_answers_every_darapti_item_and_only_the_some_conclusions_elsewhere():
+    """Ignoring the premises and saying "Some" gets the anti_atmosphere split right: its guard row."""
+    ds = load_dataset("syllogism")
+    got = credits(BY_NAME["some"], ds.test, [d.text for d in ds.train], frozenset())[0]
+    anti = [got[t.id] for t in ds.test if t.split == "anti_atmosphere"]
+    assert anti and all(c == 1.0 for c in anti)
+    for t in ds.test:
+        if t.split == "syllogism":
+            assert got[t.id] == float(t.meta["conclusion"][0] == "some")
 
 
 def test_context_heuristics_read_the_documents_and_ties_are_a_uniform_guess():

@@ -4,6 +4,8 @@ condition sees. An accuracy means something only where it beats the strongest of
 Each heuristic scores every option of an item (highest wins; a tie is a uniform guess among the
 tied options, so its credit is the share of them that are accepted) or does not apply (None):
 - `atmosphere` (syllogisms): the atmosphere rule on the premises (`syllogism.atmosphere_choice`);
+- `some` (syllogisms): a "Some" conclusion whatever the premises (the weakest claim, right on every
+  anti_atmosphere item: a model that ignores the premises and prefers "Some" gets that split right);
 - `flip` (reversal): the option whose comparative is the opposite of the trained fact's (every
   reversal right, every same-direction question wrong);
 - `copy` and `outermost` (process): the option nearest (in symbols) the expression itself, or the
@@ -44,6 +46,12 @@ def _atmosphere(item, docs, common):
 
     pick = atmosphere_choice(item)
     return [float(k == pick) for k in range(len(item.options))]
+
+
+def _some(item, docs, common):
+    if "premises" not in item.meta or len(item.options) != 6:
+        return None
+    return [float(form[0] == "some") for form in item.meta["option_forms"]]
 
 
 def _flip(item, docs, common):
@@ -104,6 +112,7 @@ def _shares_document(item, docs, common):
 
 HEURISTICS = (
     Heuristic("atmosphere", False, _atmosphere),
+    Heuristic("some", False, _some),
     Heuristic("flip", False, _flip),
     Heuristic("copy", False, _process("copy"), _process_exact("copy")),
     Heuristic("outermost", False, _process("outermost"), _process_exact("outermost")),
