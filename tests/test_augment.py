@@ -291,6 +291,14 @@ def test_question_prompts_ask_about_each_unlinked_pair_and_keep_one_answer(token
     assert asked == set(pairs)
     knowledge = training_knowledge(ds.train)
     assert all(r["unit"] == 0 and knowledge.follows(parse(r["text"])) for r in records)
+    # aug.keep_question: the finetuning document is the question and its answer, in the corpus's format
+    from minigen.augment.conditions import augmentation_documents
+
+    by_source = {r["source"]: r for r in records}
+    for doc in augmentation_documents(records, keep_question=True):
+        r = by_source[doc.id.split("/")[2]]
+        assert doc.text == f"{r['question']}\nAnswer: {r['text']}" and r["question"].startswith("Question: ")
+    assert [d.text for d in augmentation_documents(records)] == [r["text"] for r in records]
     assert end_term_pairs("All a are b.\nSome b are c.\nNo c are d.") == [("a", "c"), ("a", "d"), ("b", "d")]
     assert end_term_pairs("glon are less dangerous than femp.") == []
 

@@ -152,6 +152,9 @@ def test_sentence_splitting_modes():
         "Did you know that femp are heavy? All glon are yomp.",
         docs[0].text,
     ]
+    # a question stays with its answer (the semantic QA articles, the syllogism question format)
+    syl = "Question: what follows about glon and troff?\nAnswer: No glon are troff."
+    assert split_sentences(f"Q: what is femp?\nA: heavy.\n{syl}") == ["Q: what is femp?\nA: heavy.", syl]
 
 
 @pytest.mark.parametrize("sentences", ["none", "independent"])

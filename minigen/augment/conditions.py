@@ -90,11 +90,14 @@ def _generate(setup, strategy: str, cfg: AugmentConfig, path: Path) -> dict:
         model.train(was_training)
 
 
-def augmentation_documents(records: list[dict]) -> list[Document]:
-    """One finetuning document per sample: its statements, one per line, in generation order."""
+def augmentation_documents(records: list[dict], keep_question: bool = False) -> list[Document]:
+    """One finetuning document per sample: its statements, one per line, in generation order. With
+    `keep_question`, an answer to a question prompt keeps its question before it ("Question: ...?\nAnswer:
+    STATEMENT", the corpus's format; finetuning's sentence splitting keeps the two lines together)."""
     groups: dict[tuple, list[str]] = {}
     for r in records:
-        groups.setdefault((r["strategy"], r["source"], r["unit"], r["sample"]), []).append(r["text"])
+        text = f"{r['question']}\nAnswer: {r['text']}" if keep_question and r.get("question") else r["text"]
+        groups.setdefault((r["strategy"], r["source"], r["unit"], r["sample"]), []).append(text)
     return [Document(f"aug/{s}/{src}/{u}/{k}", "\n".join(texts)) for (s, src, u, k), texts in groups.items()]
 
 
@@ -136,7 +139,7 @@ def aug_condition(kind: str, fixed_budget: bool = False) -> Callable:
             recs, summary = cached_augmentations(setup, strategy, seed)
             records += recs
             info[f"augment_{strategy}"] = {k: summary[k] for k in SUMMARY_KEYS}
-        docs = list(setup.documents) + augmentation_documents(records)
+        docs = list(setup.documents) + augmentation_documents(records, setup.options.aug.keep_question)
         info["augmented_statements"] = len(records)
         return finetune_on(setup, seed, docs, name, fixed_budget, info)
 

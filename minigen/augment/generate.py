@@ -155,7 +155,7 @@ def _run_jobs(strategy: str, jobs: list[_Job], cfg: AugmentConfig, model, tokeni
             lines = read(s.text, s.ended)
             empty += not lines
             records += [_record(strategy, job.source, job.unit, job.sample, line, job.input)
-                        for line in lines]
+                        | ({"question": job.prompt.split("\n")[-2]} if question else {}) for line in lines]
         yield Batch(records, len(samples), empty, tokens=sum(s.tokens for s in samples))
 
 

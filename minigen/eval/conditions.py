@@ -84,13 +84,15 @@ def icl(setup: EvalSetup, seed: int) -> ConditionResult:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of a document: split after . ? ! and at line breaks; a question line ("Q: ...")
-    stays with its answer line ("A: ..."), as the semantic dataset's QA articles need."""
+    """Sentences of a document: split after . ? ! and at line breaks; a question line ("Q: ...",
+    "Question: ...") stays with its answer line ("A: ...", "Answer: ..."), as the semantic dataset's QA
+    articles and the syllogism question format need."""
     out: list[str] = []
     for part in re.split(r"(?<=[.?!])\s+|\n+", text.strip()):
         if not part.strip():
             continue
-        if part.startswith("A:") and out and out[-1].startswith("Q:") and "\n" not in out[-1]:
+        if out and "\n" not in out[-1] and any(part.startswith(a) and out[-1].startswith(q)
+                                               for q, a in (("Q:", "A:"), ("Question:", "Answer:"))):
             out[-1] += "\n" + part
         else:
             out.append(part)

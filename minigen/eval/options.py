@@ -149,6 +149,8 @@ class AugOptions:
     # global: "header" (the inference documents' "It follows that:") or "question" (the syllogism
     # documents' "Question: what follows about X and Y?" for each pair of a document's unlinked words)
     global_prompt: str = "header"
+    # finetune on a question prompt's answers with their question ("Question: ...?\nAnswer: ..."), not alone
+    keep_question: bool = False
 
     def __post_init__(self) -> None:
         if self.n < 1 or self.temperature < 0 or self.examples < 0:
