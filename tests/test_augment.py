@@ -315,3 +315,21 @@ def test_header_prompts_stay_the_default_and_a_wrong_prompt_kind_is_refused(toke
     assert all(p.endswith(f"\n{INFERENCE_HEADER}\n") and "Question:" not in p for p in model.prompts)
     with pytest.raises(UserError, match="global_prompt"):
         AugmentConfig(global_prompt="answer")
+
+
+def test_oracle_and_placebo_carry_the_question_of_their_inference_with_question_prompts():
+    """So that aug.keep_question gives the oracle (upper bound) and the placebo (control) the same form as
+    the model's own answers; the placebo's question is renamed as its statement is."""
+    import re
+
+    ds = load_dataset("syllogism", size=6)
+    cfg = AugmentConfig(n=2, global_prompt="question")
+    for strategy in ("oracle-global", "placebo-global"):
+        records = [r for b in augment(strategy, ds.train, cfg) for r in b.records]
+        assert records and all("question" in r for r in records)
+        for r in records:
+            form = parse(r["text"])
+            asked = re.fullmatch(r"Question: what follows about (\w+) and (\w+)\?", r["question"]).groups()
+            assert asked == (form.s, form.p)
+    plain = [r for b in augment("oracle-global", ds.train, AugmentConfig(n=2)) for r in b.records]
+    assert plain and not any("question" in r for r in plain)

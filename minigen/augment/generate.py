@@ -30,6 +30,8 @@ from minigen.augment.prompts import (
 from minigen.augment.sampling import sample_texts
 from minigen.data.datasets.common import lexicon
 from minigen.data.english import NAME_SUFFIXES
+from minigen.data.logic import Quant
+from minigen.data.templates import syllogism_prompt
 from minigen.errors import UserError
 from minigen.eval.options import AUG_EXAMPLES, AUG_SAMPLES, GLOBAL_PROMPTS
 
@@ -84,6 +86,7 @@ def augment(strategy: str, documents: list, cfg: AugmentConfig, model=None, toke
         renaming = Renaming(cfg.lexicon_seed, cfg.seed)
         for batch in augment(oracle, documents, cfg, training=training):
             yield Batch([dict(r, strategy=strategy, text=renaming(r["source"], r["text"]), input=None)
+                         | ({"question": renaming(r["source"], r["question"])} if "question" in r else {})
                          for r in batch.records], batch.samples, batch.empty)
     else:
         assert model is not None and tokenizer is not None, f"{strategy} needs a model"
@@ -208,12 +211,21 @@ def _oracle_local(documents: list, cfg: AugmentConfig) -> Iterator[Batch]:
         yield Batch(records, units, unparsed)
 
 
+def _oracle_question(text: str, cfg: AugmentConfig) -> dict:
+    """With question prompts, the oracle's quantified inference gets the question the model is asked for
+    it (about its two words, in its own order), so that `aug.keep_question` treats both alike."""
+    form = parse_statement(text)
+    if cfg.global_prompt != "question" or not isinstance(form, Quant):
+        return {}
+    return {"question": syllogism_prompt(form.s, form.p).split("\n")[0]}
+
+
 def _oracle_global(documents: list, cfg: AugmentConfig, training: TrainingFacts) -> Iterator[Batch]:
     linked = LinkedInferences(training)
     for doc in documents:
         forms = [f for s in sentences(doc.text) if (f := parse_statement(s)) is not None]
         rng = random.Random(f"oracle-global:{cfg.seed}:{doc.id}")
         traces = linked.traces(forms, cfg.n, rng)
-        records = [_record("oracle-global", doc.id, None, j, t)
+        records = [_record("oracle-global", doc.id, None, j, t) | _oracle_question(t, cfg)
                    for j, trace in enumerate(traces) for t in trace]
         yield Batch(records, 1, int(not records))
