@@ -566,6 +566,9 @@ PRESET_RECIPES = {
     # tiny, then 2,000 steps of syllogisms, 1-6 premise pairs a document: syllogisms in context
     # (docs/log/2026-12-06-syllogism-stages.md)
     "tiny-syl": ("tiny8", "roles2r-long-rwa-sylc6"),
+    # tiny, then 3,000 steps with people rewrites: the role word read, people rewrites valid, the reversal
+    # curse's aug-ft-local far above FT (docs/log/2026-12-06-role-word.md)
+    "tiny-people": ("tiny8", "roles2r-long-rwa-rwp3"),
     "mini": ("mini", "roles2r-long-rwa"),  # tiny's recipe: a CPU scaling sweep (tiny, mini) varies size only
     "small": ("small", "mixed"),
     "medium": ("medium", "mixed"),
