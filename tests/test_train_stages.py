@@ -132,6 +132,28 @@ def test_steps_scale_a_curriculum_stage_by_stage():
     assert [st["steps"] for st in scale_stages([dict(steps=1), dict(steps=1000)], 2)] == [1, 1]
 
 
+def test_every_rung_of_the_ladder_runs_the_defaults_curriculum_in_its_own_budget():
+    """The scaling ladder varies size only: every rung has the default's corpus and stages, and a GPU
+    shape's train.steps is its budget, which the stages share as they share tiny's 2,500 steps."""
+    from minigen.config import LADDER, LADDER_RECIPE, PRESET_RECIPES, SHAPES
+
+    tiny = get_preset("tiny")
+    tiny_shares = [st["steps"] / tiny.train.steps for st in tiny.stages]
+    budgets = []
+    for rung in LADDER:
+        shape, recipe = PRESET_RECIPES[rung]
+        cfg = get_preset(rung)
+        assert recipe == LADDER_RECIPE and cfg.data == tiny.data
+        assert [st["set"] for st in cfg.stages] == [st["set"] for st in tiny.stages]
+        budget = SHAPES[shape]["train"].get("steps", tiny.train.steps)
+        assert cfg.train.steps == budget == sum(st["steps"] for st in cfg.stages)
+        assert [st["steps"] / budget for st in cfg.stages] == pytest.approx(tiny_shares, abs=1e-3)
+        assert stage_configs(cfg)[-1][0] == cfg.train.steps - cfg.stages[-1]["steps"]
+        budgets.append(budget)
+    assert budgets[:2] == [2500, 2500] and budgets[2:] == sorted(budgets[2:]) and budgets[-1] > 10_000
+    # a recipe without stages on a GPU shape keeps the shape's steps as its one stage
+    assert get_preset("small", recipe="mixed").train.steps == SHAPES["small"]["train"]["steps"]
+
 def test_staged_presets_refuse_what_would_silently_lose(monkeypatch):
     with pytest.raises(UserError, match="stages set it"):
         apply_overrides(get_preset("tiny-roles"), ["data.seed=3"])
