@@ -44,6 +44,19 @@ def test_a_checkpoint_that_cannot_write_the_format_is_reported_in_one_line(run_d
     assert re.search(rf"generation: {report['new_tokens']:,} new tokens in ", stdout)
 
 
+def test_the_report_names_its_sampling_and_a_negative_top_k_is_one_line(run_dir, capsys, tmp_path):
+    out = tmp_path / "local.jsonl"
+    cli(capsys, "augment", "--split", "syllogism", "--strategy", "local", "--ckpt", str(run_dir), "--out",
+        str(out), "--set", "aug.temperature=0.5", "--set", "aug.top_k=3", "--set", "aug.n=2")
+    report = json.loads(out.with_name(out.name + ".report.json").read_text())
+    assert report["sampling"] == dict(n=2, temperature=0.5, top_k=3, examples=1, global_prompt="header",
+                                      seed=0)
+    code, _, err = cli(capsys, "augment", "--split", "syllogism", "--strategy", "local", "--ckpt",
+                       str(run_dir), "--out", str(tmp_path / "bad.jsonl"), "--set", "aug.top_k=-1")
+    assert code == 2 and err.count("\n") == 1 and "aug.top_k >= 0" in err
+    assert not (tmp_path / "bad.jsonl").exists()
+
+
 def test_cli_report_matches_the_file(capsys, tmp_path):
     out = tmp_path / "oracle.jsonl"
     code, stdout, _ = cli(capsys, "augment", "--split", "syllogism", "--strategy", "oracle-global", "--ckpt",

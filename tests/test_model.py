@@ -92,6 +92,9 @@ def test_generate_batched_equals_one_by_one_and_stops():
     assert generate(model, [prompts[0]], 6, stop_id=stop)[0] == batched[0][: batched[0].index(stop) + 1]
     sampled = generate(model, prompts, 5, temperature=1.0, top_k=5, seed=3)
     assert sampled == generate(model, prompts, 5, temperature=1.0, top_k=5, seed=3)
+    # sampling among the one likeliest token is greedy decoding; without the cut it is not
+    assert generate(model, prompts, 6, temperature=1.0, top_k=1, seed=3) == batched
+    assert generate(model, prompts, 6, temperature=1.0, seed=3) != batched
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -58,8 +58,9 @@ def cached_augmentations(setup, strategy: str, seed: int) -> tuple[list[dict], d
     aug = setup.options.aug
     # the engine's restatements are all there in one pass
     n = 1 if strategy in ("oracle-local", "placebo-local") else aug.n
-    cfg = AugmentConfig(n=n, seed=seed, temperature=aug.temperature, examples=aug.examples,
-                        lexicon_seed=setup.lexicon_seed, global_prompt=aug.global_prompt)
+    cfg = AugmentConfig(n=n, seed=seed, temperature=aug.temperature, top_k=aug.top_k or None,
+                        examples=aug.examples, lexicon_seed=setup.lexicon_seed,
+                        global_prompt=aug.global_prompt)
     key = fingerprint(setup, strategy, cfg)
     if setup.out_dir is None:
         with tempfile.TemporaryDirectory() as tmp:

@@ -104,7 +104,7 @@ def run_augment(split: str, strategy: str, ckpt: Path, out: Path, seed: int = 0,
                 overrides: list[str] | None = None) -> dict:
     """The `minigen augment` command: see the module doc and report.py for what it writes.
 
-    `overrides`: compare's `aug.X` (samples, temperature) and `dataset.X` (size, seed, words) options.
+    `overrides`: compare's `aug.X` (samples, temperature, top-k) and `dataset.X` (size, seed, words) options.
     """
     from minigen.eval.options import CompareOptions, apply_overrides
 
@@ -112,8 +112,8 @@ def run_augment(split: str, strategy: str, ckpt: Path, out: Path, seed: int = 0,
     output_file(Path(out))
     options = apply_overrides(CompareOptions(), overrides or [])
     n = options.aug.n
-    cfg = AugmentConfig(n=n, seed=seed, temperature=options.aug.temperature, examples=options.aug.examples,
-                        global_prompt=options.aug.global_prompt)
+    cfg = AugmentConfig(n=n, seed=seed, temperature=options.aug.temperature, top_k=options.aug.top_k or None,
+                        examples=options.aug.examples, global_prompt=options.aug.global_prompt)
     model = tokenizer = None
     run_cfg = None
     if model_free(strategy):
@@ -142,7 +142,9 @@ def run_augment(split: str, strategy: str, ckpt: Path, out: Path, seed: int = 0,
     summary = write_augmentations(strategy, dataset.train, dataset.test, cfg, Path(out), model, tokenizer,
                                   progress=True)
     summary.update(split=split, ckpt=None if model_free(strategy) else str(ckpt),
-                   documents=len(dataset.train))
+                   documents=len(dataset.train), sampling=dict(
+                       n=cfg.n, temperature=cfg.temperature, top_k=cfg.top_k or 0, examples=cfg.examples,
+                       global_prompt=cfg.global_prompt, seed=seed))
     report_path(out).write_text(json.dumps(summary, indent=2) + "\n")
     source = "the logic engine" if model_free(strategy) else f"checkpoint {ckpt}"
     fmt = format_of(dataset.train)

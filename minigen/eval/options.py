@@ -145,6 +145,7 @@ class AugOptions:
 
     n: int = AUG_SAMPLES  # samples per sentence (local) / per document (global); oracle-global: traces
     temperature: float = 0.8  # sampling temperature of the model's own augmentations
+    top_k: int = 0  # sample among the k most likely tokens only; 0: the whole vocabulary
     examples: int = AUG_EXAMPLES  # local: rewrite examples before the sentence in each prompt
     # global: "header" (the inference documents' "It follows that:") or "question" (the syllogism
     # documents' "Question: what follows about X and Y?" for each pair of a document's unlinked words)
@@ -153,9 +154,9 @@ class AugOptions:
     keep_question: bool = False
 
     def __post_init__(self) -> None:
-        if self.n < 1 or self.temperature < 0 or self.examples < 0:
-            raise UserError(f"need aug.n >= 1, aug.temperature >= 0 and aug.examples >= 0; got {self.n}, "
-                            f"{self.temperature}, {self.examples}")
+        if self.n < 1 or self.temperature < 0 or self.examples < 0 or self.top_k < 0:
+            raise UserError(f"need aug.n >= 1, aug.temperature >= 0, aug.examples >= 0 and aug.top_k >= 0 "
+                            f"(0: no cut); got {self.n}, {self.temperature}, {self.examples}, {self.top_k}")
         if self.global_prompt not in GLOBAL_PROMPTS:
             raise UserError(f"aug.global_prompt={self.global_prompt!r}; choose one of: "
                             f"{', '.join(GLOBAL_PROMPTS)}")
