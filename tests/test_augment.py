@@ -182,6 +182,15 @@ def test_reading_the_formats_back():
     assert local_outputs(text, ended=False) == ["glon are less dangerous than femp.", "All femp are glon."]
     assert local_outputs("a b c.\nd e", ended=False) == ["a b c."]
     assert local_outputs("a b c.\nd e", ended=True) == ["a b c.", "d e"]
+    # the token limit cut a new block's label: its statement is not a restatement (a people rewrite
+    # block's two restatements, then the next block's statement, as the models write them)
+    two = "Ab Cd is the x of the y z.\nThe x of the y z is Ab Cd.\n"
+    for cut in ("In other words:", "In other wo", "In o"):
+        assert local_outputs(two + "By all accounts, the w of the u v is Ef Gh.\n" + cut, ended=False) == [
+            "Ab Cd is the x of the y z.", "The x of the y z is Ab Cd."]
+    for partial in ("In", "In the town", "The x"):  # not (yet) a label: only the cut line goes
+        assert len(local_outputs(two + "Ef Gh is the w of the u v.\n" + partial, ended=False)) == 3
+    assert len(local_outputs(two + "In other", ended=True)) == 3  # a line the model ended with is kept
     assert global_outputs("x.\ny.\nIt follows that:\nz.", ended=True) == ["x.", "y."]
 
 

@@ -99,10 +99,15 @@ def complete_lines(text: str, ended: bool) -> list[str]:
 
 
 def local_outputs(text: str, ended: bool) -> list[str]:
-    """Restatements up to the point where the model starts a new rewrite block of its own."""
+    """Restatements up to the point where the model starts a new rewrite block of its own: the line
+    before a label is that block's statement, also when the token limit cut the label short ("In
+    other wo"; "In" alone could begin a restatement, so it does not count)."""
     lines = complete_lines(text, ended)
     if REWRITE_LABEL in lines:
-        lines = lines[: max(0, lines.index(REWRITE_LABEL) - 1)]
+        return lines[: max(0, lines.index(REWRITE_LABEL) - 1)]
+    cut = text.split("\n")[-1].strip()
+    if not ended and len(cut) > len("In ") and REWRITE_LABEL.startswith(cut):
+        return lines[:-1]
     return lines
 
 
