@@ -144,7 +144,9 @@ class AugOptions:
     """Augmented finetuning (the aug-ft-* conditions)."""
 
     n: int = AUG_SAMPLES  # samples per sentence (local) / per document (global); oracle-global: traces
-    temperature: float = 0.8  # sampling temperature of the model's own augmentations
+    # sampling temperature of the model's own augmentations: 0.3, chosen on dev words for the share of
+    # valid local rewrites (docs/log/2026-12-06-rewrite-reader.md); 0.8 until 2026-12-06
+    temperature: float = 0.3
     top_k: int = 0  # sample among the k most likely tokens only; 0: the whole vocabulary
     examples: int = AUG_EXAMPLES  # local: rewrite examples before the sentence in each prompt
     # global: "header" (the inference documents' "It follows that:") or "question" (the syllogism
