@@ -142,6 +142,10 @@ RECIPES: dict[str, dict[str, Any]] = {
     # rwp2 taught seed 0 to read the role word and not seed 1 (docs/log/2026-12-06-role-word.md)
     "roles2r-long-rwa-rwp3": {"data": _ROLES_CORPUS, "stages": [*_RWP2_STAGES, dict(
         _RWP2_STAGES[-1], set={**_RWP2_STAGES[-1]["set"], "data.seed": 18})]},
+    # roles2r-long-rwa-rwp3, then 1,000 more steps of its last stage's mixture on a new stream (data.seed 19):
+    # seed 1 was half way through learning the role word at rwp3's end (docs/log/2026-12-06-rewrite-reader.md)
+    "roles2r-long-rwa-rwp4": {"data": _ROLES_CORPUS, "stages": [*_RWP2_STAGES, *(dict(
+        _RWP2_STAGES[-1], set={**_RWP2_STAGES[-1]["set"], "data.seed": seed}) for seed in (18, 19))]},
     # roles2r-long-rwa-rwp2, then sylm6x's two syllogism stages with 90% of their rewritten statements people
     # (9% of the documents): the role word read and the middle term learned in one run?
     "roles2r-long-rwa-rwp2-sylm6x": {"data": _ROLES_CORPUS, "stages": [
