@@ -233,8 +233,7 @@ def get_preset(name: str, recipe: str | None = None) -> RunConfig:
     cfg, budget = RunConfig(), values.get("train", {}).get("steps")
     for section, items in values.items():
         if section == "stages":
-            cfg.stages = scale_stages(items, budget) if budget else [
-                dict(stage, set=dict(stage.get("set", {}))) for stage in items]
+            cfg.stages = scale_stages(items, budget or sum(int(stage["steps"]) for stage in items))
             cfg.train.steps = sum(stage["steps"] for stage in cfg.stages)
             continue
         for key, value in items.items():

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-# Recipes: a corpus (overrides of CorpusConfig) and optional stages. `mixed` is the corpus defaults
-# (dense in-context reversal / syllogism documents, and every other type); the role recipes use
+# `mixed` is the corpus defaults (dense in-context reversal / syllogism documents, and every other
+# type); the role recipes use
 # role-curriculum documents only (2-3 facts, canonical template), in stages
 # (docs/log/2026-11-27-role-curriculum.md, docs/log/2026-11-27-two-stage-curriculum.md).
 _LATER = {"data.seed": 11, "train.warmup": 50}  # a later stage: a stream the first never saw, a short warmup
