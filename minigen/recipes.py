@@ -135,6 +135,10 @@ RECIPES: dict[str, dict[str, Any]] = {
     # do the seeds that learned the atmosphere rule in 2,000 steps learn the middle term in 4,000?
     "roles2r-long-rwa-sylm6x": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, _SYL_MIX6, dict(
         _SYL_MIX6, set={**_SYL_MIX6["set"], "data.seed": 16})]},
+    # roles2r-long-rwa-sylm6x, then a third 2,000-step stage of the same mixture (data.seed 20): sylm6x's
+    # seed 2 ended on the atmosphere rule on two machines; does more of the same stage turn it?
+    "roles2r-long-rwa-sylm6xx": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, _SYL_MIX6, *(dict(
+        _SYL_MIX6, set={**_SYL_MIX6["set"], "data.seed": seed}) for seed in (16, 20))]},
     # roles2r-long-rwa-rwp, then 1,000 more steps with the rewrite documents at 60% and 90% of their
     # statements people (54% of the documents people rewrites, 24% in rwp's stage): dose and response
     "roles2r-long-rwa-rwp2": {"data": _ROLES_CORPUS, "stages": _RWP2_STAGES},
