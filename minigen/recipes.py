@@ -65,6 +65,9 @@ _SYL_MIX = dict(steps=1000, set={**_RWA_STAGE["set"], **_SYL_PATTERNS, "data.see
     **{k: v / 2 for k, v in _RW_ALL.items()}, "syllogism": 0.52}})  # half syllogisms, half _RW_ALL
 _SYL_MIX6 = dict(_SYL_MIX, steps=2000, set={**_SYL_MIX["set"], "data.syllogism.pairs_max": 6,
                                             "data.syllogism.draw": "conclusion"})  # sylm6's one stage
+# roles2r-long-rwa-sylm6x's stages: the default's two, then sylm6's stage twice on two streams
+_SYL6X_STAGES = [_FLIP_FIRST, _RWA_STAGE, _SYL_MIX6,
+                 dict(_SYL_MIX6, set={**_SYL_MIX6["set"], "data.seed": 16})]
 # roles2r-long-rwa-rwp's stage: 1,000 steps with 24% of the documents people rewrites
 _RWP_STAGE = dict(_RWA_STAGE, steps=1000, set={
     **_RWA_STAGE["set"], "data.seed": 14, "data.rewrite.people_share": 0.6,
@@ -133,12 +136,11 @@ RECIPES: dict[str, dict[str, Any]] = {
         _SYL_MIX6, set={**_SYL_MIX6["set"], "data.seed": 15})]},
     # roles2r-long-rwa-sylm6, then 2,000 more steps of its stage's mixture on a new stream (data.seed 16):
     # do the seeds that learned the atmosphere rule in 2,000 steps learn the middle term in 4,000?
-    "roles2r-long-rwa-sylm6x": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, _SYL_MIX6, dict(
-        _SYL_MIX6, set={**_SYL_MIX6["set"], "data.seed": 16})]},
+    "roles2r-long-rwa-sylm6x": {"data": _ROLES_CORPUS, "stages": _SYL6X_STAGES},
     # roles2r-long-rwa-sylm6x, then a third 2,000-step stage of the same mixture (data.seed 20): sylm6x's
     # seed 2 ended on the atmosphere rule on two machines; does more of the same stage turn it?
-    "roles2r-long-rwa-sylm6xx": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, _SYL_MIX6, *(dict(
-        _SYL_MIX6, set={**_SYL_MIX6["set"], "data.seed": seed}) for seed in (16, 20))]},
+    "roles2r-long-rwa-sylm6xx": {"data": _ROLES_CORPUS, "stages": [*_SYL6X_STAGES, dict(
+        _SYL_MIX6, set={**_SYL_MIX6["set"], "data.seed": 20})]},
     # roles2r-long-rwa-rwp, then 1,000 more steps with the rewrite documents at 60% and 90% of their
     # statements people (54% of the documents people rewrites, 24% in rwp's stage): dose and response
     "roles2r-long-rwa-rwp2": {"data": _ROLES_CORPUS, "stages": _RWP2_STAGES},
