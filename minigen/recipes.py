@@ -76,6 +76,8 @@ _RWP_STAGE = dict(_RWA_STAGE, steps=1000, set={
 _RWP2_STAGES = [_FLIP_FIRST, _RWA_STAGE, _RWP_STAGE, dict(_RWP_STAGE, set={
     **_RWP_STAGE["set"], "data.seed": 17, "data.rewrite.people_share": 0.9,
     "data.mixture": {**_RW_ALL, "roles": 0.26, "rewrite": 0.6}})]
+# roles2r-long-rwa-rwp3's (tiny-people's) stages: rwp2's, then its last stage again on a new stream
+_RWP3_STAGES = [*_RWP2_STAGES, dict(_RWP2_STAGES[-1], set={**_RWP2_STAGES[-1]["set"], "data.seed": 18})]
 RECIPES: dict[str, dict[str, Any]] = {
     "roles2": {"data": _ROLES_CORPUS, "stages": _TWO_STAGES},  # tiny's default
     "mixed": {"data": {}},  # the corpus defaults; steps from the shape
@@ -146,8 +148,7 @@ RECIPES: dict[str, dict[str, Any]] = {
     "roles2r-long-rwa-rwp2": {"data": _ROLES_CORPUS, "stages": _RWP2_STAGES},
     # roles2r-long-rwa-rwp2, then 1,000 more steps of its last stage's mixture on a new stream (data.seed 18):
     # rwp2 taught seed 0 to read the role word and not seed 1 (docs/log/2026-12-06-role-word.md)
-    "roles2r-long-rwa-rwp3": {"data": _ROLES_CORPUS, "stages": [*_RWP2_STAGES, dict(
-        _RWP2_STAGES[-1], set={**_RWP2_STAGES[-1]["set"], "data.seed": 18})]},
+    "roles2r-long-rwa-rwp3": {"data": _ROLES_CORPUS, "stages": _RWP3_STAGES},
     # roles2r-long-rwa-rwp3, then 1,000 more steps of its last stage's mixture on a new stream (data.seed 19):
     # seed 1 was half way through learning the role word at rwp3's end (docs/log/2026-12-06-rewrite-reader.md)
     "roles2r-long-rwa-rwp4": {"data": _ROLES_CORPUS, "stages": [*_RWP2_STAGES, *(dict(
@@ -157,6 +158,11 @@ RECIPES: dict[str, dict[str, Any]] = {
     "roles2r-long-rwa-rwp2-sylm6x": {"data": _ROLES_CORPUS, "stages": [
         *_RWP2_STAGES, *(dict(_SYL_MIX6, set={**_SYL_MIX6["set"], "data.seed": seed,
                                               "data.rewrite.people_share": 0.9}) for seed in (13, 16))]},
+    # tiny-people's recipe (rwp3), then sylm6xx's three syllogism stages with 90% of their rewritten
+    # statements people: one recipe for the three datasets augmented finetuning is measured on (issue 21)
+    "roles2r-long-rwa-rwp3-sylm6xx": {"data": _ROLES_CORPUS, "stages": [*_RWP3_STAGES, *(dict(
+        _SYL_MIX6, set={**_SYL_MIX6["set"], "data.seed": seed, "data.rewrite.people_share": 0.9})
+        for seed in (13, 16, 20))]},
     # roles2r-long-rwa-sylc with 0-7 more premise pairs that no question asks about in each syllogism
     # document: 1-10 pairs, as many as an ICL context holds
     "roles2r-long-rwa-sylc10": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, *(
