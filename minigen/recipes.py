@@ -78,6 +78,14 @@ _RWP2_STAGES = [_FLIP_FIRST, _RWA_STAGE, _RWP_STAGE, dict(_RWP_STAGE, set={
     "data.mixture": {**_RW_ALL, "roles": 0.26, "rewrite": 0.6}})]
 # roles2r-long-rwa-rwp3's (tiny-people's) stages: rwp2's, then its last stage again on a new stream
 _RWP3_STAGES = [*_RWP2_STAGES, dict(_RWP2_STAGES[-1], set={**_RWP2_STAGES[-1]["set"], "data.seed": 18})]
+
+
+def _syl_people_stages(seeds):
+    """sylm6's stage, once per stream seed, with 90% of its rewritten statements people."""
+    return [dict(_SYL_MIX6, set={**_SYL_MIX6["set"], "data.seed": seed, "data.rewrite.people_share": 0.9})
+            for seed in seeds]
+
+
 RECIPES: dict[str, dict[str, Any]] = {
     "roles2": {"data": _ROLES_CORPUS, "stages": _TWO_STAGES},  # tiny's default
     "mixed": {"data": {}},  # the corpus defaults; steps from the shape
@@ -155,14 +163,12 @@ RECIPES: dict[str, dict[str, Any]] = {
         _RWP2_STAGES[-1], set={**_RWP2_STAGES[-1]["set"], "data.seed": seed}) for seed in (18, 19))]},
     # roles2r-long-rwa-rwp2, then sylm6x's two syllogism stages with 90% of their rewritten statements people
     # (9% of the documents): the role word read and the middle term learned in one run?
-    "roles2r-long-rwa-rwp2-sylm6x": {"data": _ROLES_CORPUS, "stages": [
-        *_RWP2_STAGES, *(dict(_SYL_MIX6, set={**_SYL_MIX6["set"], "data.seed": seed,
-                                              "data.rewrite.people_share": 0.9}) for seed in (13, 16))]},
+    "roles2r-long-rwa-rwp2-sylm6x": {"data": _ROLES_CORPUS,
+                                     "stages": [*_RWP2_STAGES, *_syl_people_stages((13, 16))]},
     # tiny-people's recipe (rwp3), then sylm6xx's three syllogism stages with 90% of their rewritten
     # statements people: one recipe for the three datasets augmented finetuning is measured on (issue 21)
-    "roles2r-long-rwa-rwp3-sylm6xx": {"data": _ROLES_CORPUS, "stages": [*_RWP3_STAGES, *(dict(
-        _SYL_MIX6, set={**_SYL_MIX6["set"], "data.seed": seed, "data.rewrite.people_share": 0.9})
-        for seed in (13, 16, 20))]},
+    "roles2r-long-rwa-rwp3-sylm6xx": {"data": _ROLES_CORPUS,
+                                      "stages": [*_RWP3_STAGES, *_syl_people_stages((13, 16, 20))]},
     # roles2r-long-rwa-sylc with 0-7 more premise pairs that no question asks about in each syllogism
     # document: 1-10 pairs, as many as an ICL context holds
     "roles2r-long-rwa-sylc10": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, *(
