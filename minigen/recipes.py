@@ -78,6 +78,13 @@ _RWP2_STAGES = [_FLIP_FIRST, _RWA_STAGE, _RWP_STAGE, dict(_RWP_STAGE, set={
     "data.mixture": {**_RW_ALL, "roles": 0.26, "rewrite": 0.6}})]
 # roles2r-long-rwa-rwp3's (tiny-people's) stages: rwp2's, then its last stage again on a new stream
 _RWP3_STAGES = [*_RWP2_STAGES, dict(_RWP2_STAGES[-1], set={**_RWP2_STAGES[-1]["set"], "data.seed": 18})]
+# a people-lookup stage after rwp3: rwp2's last mixture with a fifth of it dense people documents of 2-4
+# people (half restated in the order stated) and the rewrites' people in blocks of 1-4, so that a
+# restatement must find its person among several: the lookup the reversal_curse ICL prompt asks for
+_PEOPLE_LOOKUP_STAGE = dict(_RWP2_STAGES[-1], steps=2000, set={
+    **_RWP2_STAGES[-1]["set"], "data.seed": 21, "data.rewrite.people_block_max": 4, "data.people.dense": True,
+    "data.people.dense_min": 2, "data.people.dense_max": 4, "data.people.same_share": 0.5,
+    "data.mixture": {**_RW_ALL, "roles": 0.26, "rewrite": 0.45, "people": 0.2}})
 
 
 def _syl_people_stages(seeds):
@@ -157,6 +164,9 @@ RECIPES: dict[str, dict[str, Any]] = {
     # roles2r-long-rwa-rwp2, then 1,000 more steps of its last stage's mixture on a new stream (data.seed 18):
     # rwp2 taught seed 0 to read the role word and not seed 1 (docs/log/2026-12-06-role-word.md)
     "roles2r-long-rwa-rwp3": {"data": _ROLES_CORPUS, "stages": _RWP3_STAGES},
+    # roles2r-long-rwa-rwp3 (tiny-people), then its people-lookup stage: people ICL (at chance on every
+    # recipe before) from a model that already copies one person's name in a rewrite
+    "roles2r-long-rwa-rwp3-pl": {"data": _ROLES_CORPUS, "stages": [*_RWP3_STAGES, _PEOPLE_LOOKUP_STAGE]},
     # roles2r-long-rwa-rwp3, then 1,000 more steps of its last stage's mixture on a new stream (data.seed 19):
     # seed 1 was half way through learning the role word at rwp3's end (docs/log/2026-12-06-rewrite-reader.md)
     "roles2r-long-rwa-rwp4": {"data": _ROLES_CORPUS, "stages": [*_RWP2_STAGES, *(dict(

@@ -86,3 +86,38 @@ def test_role_word_script_asks_for_the_role_of_the_sentence_it_restates():
         assert any(r.startswith(begun + f" {role} of the") for r in restatements(person))
         cells.add((order, start))
     assert len(cells) == 4
+
+
+
+def test_people_blocks_state_up_to_n_people_over_distinct_words_then_all_their_restatements():
+    rng, sizes = random.Random(0), set()
+    for _ in range(200):
+        n = rng.randint(1, 4)
+        stated, rest = rewrite._people_block(rng, WORDS, n)
+        lines = stated.split("\n")
+        people = [parse(s) for s in lines]
+        assert len(people) == n and all(isinstance(p, Describe) for p in people)
+        descs = [w for p in people for w in p.desc.split()[-2:]]
+        firsts = [p.name.split()[0].lower() for p in people]
+        assert len(set(descs + firsts)) == 3 * n  # no word in two people: a description finds one line
+        assert sorted(rest) == sorted(r for s, p in zip(lines, people, strict=True)
+                                      for r in restatements(p) if r != s)
+        sizes.add(n)
+    assert sizes == {1, 2, 3, 4}
+
+
+def test_a_block_of_several_people_ends_its_rewrite_document(monkeypatch):
+    cfg = CorpusConfig()
+    cfg.rewrite.people_share, cfg.rewrite.people_block_max = 1.0, 4
+    assert "\n" in rewrite.generate(random.Random(0), WORDS, cfg)
+    monkeypatch.setattr(rewrite, "_statement", lambda rng, words, cfg: ("A line.\nB line.", ["C line."]))
+    for seed in range(20):  # 1-3 statements drawn, the first a block: the document is that block
+        assert rewrite.generate(random.Random(seed), WORDS, cfg).count(REWRITE_LABEL) == 1
+
+
+def test_people_block_max_outside_its_range_is_a_user_error():
+    import pytest
+
+    from minigen.errors import UserError
+    with pytest.raises(UserError, match="people_block_max"):
+        rewrite.RewriteDocs(people_block_max=0)
