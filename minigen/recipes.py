@@ -167,6 +167,8 @@ RECIPES: dict[str, dict[str, Any]] = {
     # roles2r-long-rwa-rwp3 (tiny-people), then its people-lookup stage: people ICL (at chance on every
     # recipe before) from a model that already copies one person's name in a rewrite
     "roles2r-long-rwa-rwp3-pl": {"data": _ROLES_CORPUS, "stages": [*_RWP3_STAGES, _PEOPLE_LOOKUP_STAGE]},
+    # the default (roles2r-long-rwa), then the people-lookup stage: the same without the people-rewrite stages
+    "roles2r-long-rwa-pl": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, _PEOPLE_LOOKUP_STAGE]},
     # roles2r-long-rwa-rwp3, then 1,000 more steps of its last stage's mixture on a new stream (data.seed 19):
     # seed 1 was half way through learning the role word at rwp3's end (docs/log/2026-12-06-rewrite-reader.md)
     "roles2r-long-rwa-rwp4": {"data": _ROLES_CORPUS, "stages": [*_RWP2_STAGES, *(dict(
