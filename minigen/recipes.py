@@ -167,6 +167,10 @@ RECIPES: dict[str, dict[str, Any]] = {
     # roles2r-long-rwa-rwp3 (tiny-people), then its people-lookup stage: people ICL (at chance on every
     # recipe before) from a model that already copies one person's name in a rewrite
     "roles2r-long-rwa-rwp3-pl": {"data": _ROLES_CORPUS, "stages": [*_RWP3_STAGES, _PEOPLE_LOOKUP_STAGE]},
+    # the same with the blocks alone: rwp2's last mixture (60% rewrites, 90% of them people) in blocks of 1-4
+    "roles2r-long-rwa-rwp3-plb": {"data": _ROLES_CORPUS, "stages": [*_RWP3_STAGES, dict(
+        _RWP2_STAGES[-1], steps=2000, set={**_RWP2_STAGES[-1]["set"], "data.seed": 21,
+                                           "data.rewrite.people_block_max": 4})]},
     # the default (roles2r-long-rwa), then the people-lookup stage: the same without the people-rewrite stages
     "roles2r-long-rwa-pl": {"data": _ROLES_CORPUS, "stages": [_FLIP_FIRST, _RWA_STAGE, _PEOPLE_LOOKUP_STAGE]},
     # roles2r-long-rwa-rwp3, then 1,000 more steps of its last stage's mixture on a new stream (data.seed 19):
