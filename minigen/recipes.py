@@ -165,7 +165,8 @@ RECIPES: dict[str, dict[str, Any]] = {
     # rwp2 taught seed 0 to read the role word and not seed 1 (docs/log/2026-12-06-role-word.md)
     "roles2r-long-rwa-rwp3": {"data": _ROLES_CORPUS, "stages": _RWP3_STAGES},
     # roles2r-long-rwa-rwp3 (tiny-people), then its people-lookup stage: people ICL (at chance on every
-    # recipe before) from a model that already copies one person's name in a rewrite
+    # recipe before) from a model that already copies one person's name in a rewrite? No, on seed 0, with
+    # -plb and -pl (docs/log/2026-12-07-people-lookup-stage.md)
     "roles2r-long-rwa-rwp3-pl": {"data": _ROLES_CORPUS, "stages": [*_RWP3_STAGES, _PEOPLE_LOOKUP_STAGE]},
     # the same with the blocks alone: rwp2's last mixture (60% rewrites, 90% of them people) in blocks of 1-4
     "roles2r-long-rwa-rwp3-plb": {"data": _ROLES_CORPUS, "stages": [*_RWP3_STAGES, dict(
