@@ -59,8 +59,7 @@ def _statement(rng: random.Random, words: list[str], cfg) -> tuple[str, list[str
         if own.people_block_max > 1:
             return _people_block(rng, words, rng.randint(1, own.people_block_max))
         person = random_person(rng, words)
-        order = NAME_FIRST if rng.random() < 0.5 else DESC_FIRST
-        first = fill(rng.choice(order), person.name, person.desc)
+        first = _paraphrase(rng, person)
         return first, [s for s in restatements(person) if s != first]
     form = random_compare(rng, *rng.sample(words, 2)) if own.compare_only else random_fact(rng, words)
     if own.as_fact_line:
@@ -76,7 +75,12 @@ def _people_block(rng: random.Random, words: list[str], n: int) -> tuple[str, li
     lines, rest = [], []
     for i in range(n):
         person = random_person(rng, pool[4 * i: 4 * i + 4])
-        line = fill(rng.choice(NAME_FIRST if rng.random() < 0.5 else DESC_FIRST), person.name, person.desc)
+        line = _paraphrase(rng, person)
         lines.append(line)
         rest += [s for s in restatements(person) if s != line]
     return "\n".join(lines), rest
+
+
+def _paraphrase(rng: random.Random, person) -> str:
+    """A person in a paraphrase template, name or description first at even odds."""
+    return fill(rng.choice(NAME_FIRST if rng.random() < 0.5 else DESC_FIRST), person.name, person.desc)
