@@ -34,6 +34,7 @@ class ModelConfig:
     norm_eps: float = 1e-5
     init_std: float = 0.02
     attn_backend: str = "auto"  # auto (triton on CUDA, sdpa on CPU) | triton | sdpa | eager
+    canon: int = 0  # canon layers before attention: a causal depthwise conv over this many tokens (0: none)
 
     @property
     def mlp_hidden(self) -> int:
@@ -44,6 +45,8 @@ class ModelConfig:
         if self.attn_backend not in ("auto", "triton", "sdpa", "eager"):
             raise UserError(
                 f"model.attn_backend={self.attn_backend!r} is unknown; use auto, triton, sdpa or eager")
+        if self.canon < 0 or self.canon == 1:
+            raise UserError(f"model.canon={self.canon}: use 0 (no canon layers) or a kernel of 2 tokens or more")
         kv = self.n_kv_head or self.n_head
         if self.d_model % self.n_head or self.n_head % kv:
             raise UserError(

@@ -128,9 +128,8 @@ def _score_rows(model: Transformer, cache: KVCache, last, pad, live: list[int],
     seen_ctx = (torch.arange(ctx_keys, device=dev)[None] >= pad[sel][:, None])  # (n, ctx_keys)
     own = (seg[:, :, None] == seg[:, None, :]) & (offset[:, :, None] >= offset[:, None, :])
     mask = torch.cat([seen_ctx[:, None, :].expand(n, width, ctx_keys), own], dim=2)[:, None]
-    rowcache = KVCache(model.cfg.n_layer)
-    rowcache.keys = [k.index_select(0, sel) for k in cache.keys]
-    rowcache.values = [v.index_select(0, sel) for v in cache.values]
+    rowcache = cache.select(sel)
+    rowcache.segments = None  # the explicit mask below says who sees whom
     lengths = ctx_keys - pad[sel]  # each context's own length: its continuations' first position
     logp = model(idx, cache=rowcache, positions=lengths[:, None] + offset, attn_mask=mask)[0]
     logp = logp.float().log_softmax(-1)

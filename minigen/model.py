@@ -1,6 +1,6 @@
 """The network: a decoder-only transformer (pre-norm RMSNorm, RoPE, SwiGLU, no biases, tied embeddings,
-optional GQA), with three attention backends that all honor packed-document segment ids, and its KV
-cache. Scoring and sampling live in minigen.inference; no training code here.
+optional GQA, optional canon layers), with three attention backends that all honor packed-document
+segment ids, and its KV cache. Scoring and sampling live in minigen.inference; no training code here.
 """
 
 from __future__ import annotations
@@ -52,12 +52,24 @@ def attend(q, k, v, mask, seg_k, backend: str) -> torch.Tensor:
 
 
 class KVCache:
-    """Keys/values of every layer for the tokens seen so far, plus their segment ids (batch, T)."""
+    """Keys/values of every layer for the tokens seen so far, plus their segment ids (batch, T); with
+    canon layers also each layer's canon inputs and every token's RoPE position (batch, T)."""
 
     def __init__(self, n_layer: int):
         self.keys: list[torch.Tensor | None] = [None] * n_layer
         self.values: list[torch.Tensor | None] = [None] * n_layer
         self.segments: torch.Tensor | None = None
+        self.canon: list[torch.Tensor | None] = [None] * n_layer
+        self.positions: torch.Tensor | None = None
+
+    def select(self, rows: torch.Tensor) -> KVCache:
+        """A copy holding only the batch rows `rows` (a 1-D index tensor)."""
+        out = KVCache(len(self.keys))
+        pick = [None if t is None else t.index_select(0, rows) for t in (self.segments, self.positions)]
+        out.segments, out.positions = pick
+        out.keys, out.values, out.canon = ([None if t is None else t.index_select(0, rows) for t in ts]
+                                           for ts in (self.keys, self.values, self.canon))
+        return out
 
     @property
     def length(self) -> int:
@@ -112,6 +124,53 @@ class Attention(nn.Module):
         return self.proj(y.transpose(1, 2).reshape(b, t, -1))
 
 
+class Canon(nn.Module):
+    """A canon layer (Allen-Zhu 2025, "Physics of Language Models: Part 4.1"): a causal depthwise
+    convolution over a token and its k-1 predecessors in the same document, added to its input. It gives
+    every position a learned mix of the few tokens before it, so that attention can match a key made of
+    several tokens (a two-piece word, the words before a name) in one layer. Zero-initialised: a model
+    starts as the plain transformer.
+
+    Two ways to find the predecessors: by shifting (training and whole-sequence scoring: positions are
+    consecutive, only segment boundaries cut) or, with a cache or an explicit mask, as the visible key
+    whose RoPE position is the query's minus j (packed continuations and left padding included)."""
+
+    def __init__(self, d_model: int, k: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(k, d_model))
+
+    def forward(self, h, layer: int, ctx):
+        if ctx.visible is None:  # consecutive positions: shift
+            out = h * (1 + self.weight[0])
+            for j in range(1, self.weight.shape[0]):
+                prev = torch.zeros_like(h)
+                prev[:, j:] = h[:, :-j]
+                if ctx.seg is not None:
+                    same = torch.zeros_like(ctx.seg, dtype=torch.bool)
+                    same[:, j:] = ctx.seg[:, j:] == ctx.seg[:, :-j]
+                    prev = prev * same[..., None]
+                out = out + prev * self.weight[j]
+            return out
+        h_all = h
+        if ctx.cache is not None:
+            past = ctx.cache.canon[layer]
+            h_all = h if past is None else torch.cat([past, h], dim=1)
+            ctx.cache.canon[layer] = h_all
+        out = h * (1 + self.weight[0])
+        for j in range(1, self.weight.shape[0]):
+            pick = ctx.visible & (ctx.pos_k[:, None, :] == ctx.pos_q[:, :, None] - j)  # (B, T, S)
+            out = out + (pick.to(h.dtype) @ h_all) * self.weight[j]
+        return out
+
+
+class CanonContext:
+    """What a forward pass's canon layers need: segment ids (shift path), or the visible keys (B or 1,
+    T, S) with the RoPE positions of queries (B or 1, T) and keys (B or 1, S), and the cache."""
+
+    def __init__(self, seg=None, visible=None, pos_q=None, pos_k=None, cache=None):
+        self.seg, self.visible, self.pos_q, self.pos_k, self.cache = seg, visible, pos_q, pos_k, cache
+
+
 class SwiGLU(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
@@ -127,13 +186,18 @@ class SwiGLU(nn.Module):
 class Block(nn.Module):
     def __init__(self, cfg: ModelConfig, layer: int):
         super().__init__()
+        self.layer = layer
         self.norm1 = RMSNorm(cfg.d_model, cfg.norm_eps)
+        self.canon = Canon(cfg.d_model, cfg.canon) if cfg.canon else None
         self.attn = Attention(cfg, layer)
         self.norm2 = RMSNorm(cfg.d_model, cfg.norm_eps)
         self.mlp = SwiGLU(cfg)
 
-    def forward(self, x, rope, mask, seg_k, cache, backend):
-        x = x + self.attn(self.norm1(x), rope, mask, seg_k, cache, backend)
+    def forward(self, x, rope, mask, seg_k, cache, backend, canon: CanonContext | None = None):
+        h = self.norm1(x)
+        if self.canon is not None:
+            h = self.canon(h, self.layer, canon)
+        x = x + self.attn(h, rope, mask, seg_k, cache, backend)
         return x + self.mlp(self.norm2(x))
 
 
@@ -204,9 +268,10 @@ class Transformer(nn.Module):
             backend = "sdpa" if backend == "triton" else backend
         elif backend != "triton" and (seg_k is not None or start > 0):
             mask = attention_mask(t, start + t, seg_q, seg_k, idx.device)
+        canon = self._canon_context(t, start, seg_q, seg_k, cache, positions, attn_mask, idx.device)
         x = self.embed(idx)
         for block in self.blocks:
-            x = block(x, rope, mask, seg_k, cache, backend)
+            x = block(x, rope, mask, seg_k, cache, backend, canon)
         if last_only:
             assert targets is None, "a loss needs every position's logits"
             x = x[:, -1:]
@@ -215,3 +280,22 @@ class Transformer(nn.Module):
         if targets is not None:
             loss = F.cross_entropy(logits.float().flatten(0, 1), targets.flatten(), ignore_index=-100)
         return logits, loss
+
+    def _canon_context(self, t, start, seg_q, seg_k, cache, positions, attn_mask, device):
+        if not self.cfg.canon:
+            return None
+        if cache is None and attn_mask is None and positions is None:
+            return CanonContext(seg=seg_q)
+        pos_q = torch.arange(start, start + t, device=device)[None] if positions is None else positions
+        pos_k = pos_q
+        if cache is not None:
+            b = max(pos_q.shape[0], seg_q.shape[0] if seg_q is not None else 1)
+            pos_q = pos_q.expand(b, t)
+            past = cache.positions
+            if past is None and start:
+                past = torch.arange(start, device=device)[None].expand(b, start)
+            pos_k = pos_q if past is None else torch.cat([past.expand(b, -1), pos_q], dim=1)
+            cache.positions = pos_k
+        visible = (attn_mask if attn_mask is not None
+                   else attention_mask(t, start + t, seg_q, seg_k, device))[:, 0]
+        return CanonContext(visible=visible, pos_q=pos_q, pos_k=pos_k, cache=cache)

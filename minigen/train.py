@@ -81,7 +81,7 @@ def freeze(model: torch.nn.Module, prefixes: str) -> None:
 def make_optimizer(model: torch.nn.Module, cfg: TrainConfig):
     """AdamW; weight decay on matrices (incl. embeddings), not on norm gains. With cfg.optimizer=muon,
     the blocks' matrices go to Muon (their fused qkv / gate_up orthogonalized per block) and the rest
-    stays with AdamW."""
+    (canon layers' per-channel kernels included) stays with AdamW."""
     params = {id(p): p for p in model.parameters() if p.requires_grad}.values()
     muon, blocks = [], []
     if cfg.optimizer == "muon":
@@ -89,7 +89,7 @@ def make_optimizer(model: torch.nn.Module, cfg: TrainConfig):
             raise UserError("train.optimizer=muon needs whole matrices; use train.parallel=ddp, not fsdp")
         tied = {id(p) for name, p in model.named_parameters() if name.startswith(("embed.", "head."))}
         for name, p in model.named_parameters():
-            if p.requires_grad and p.dim() == 2 and id(p) not in tied:
+            if p.requires_grad and p.dim() == 2 and id(p) not in tied and ".canon." not in name:
                 muon.append(p)
                 blocks.append(_row_blocks(model, name, p))
     taken = {id(p) for p in muon}

@@ -215,7 +215,7 @@ def test_finetuned_weights_export(tokenizer, tmp_path):
 
 
 def test_export_errors_are_one_line(tokenizer, tmp_path, capsys):
-    """No weights, a tokenizer of another size, a tokenizer that is not the one trained with (sha256 in
+    """Canon layers (no Llama equivalent), no weights, a tokenizer of another size, a tokenizer that is not the one trained with (sha256 in
     config.json's meta, as pretrain writes it), weights of another shape: one line, exit code 2."""
     from safetensors.torch import save_model
 
@@ -232,7 +232,8 @@ def test_export_errors_are_one_line(tokenizer, tmp_path, capsys):
     foreign.mkdir(parents=True)
     small = Transformer(ModelConfig(vocab_size=tokenizer.vocab_size, n_layer=1, d_model=16, n_head=2))
     save_model(small, str(foreign / "model.safetensors"))
-    cases = [(tmp_path / "missing", "does not exist"), (no_weights, "not found"),
+    canon = make_run(tmp_path / "canon", tokenizer, ["model.canon=4"])
+    cases = [(canon, "canon layers"), (tmp_path / "missing", "does not exist"), (no_weights, "not found"),
              (resized, "tokens but the model was trained with"), (swapped, "sha256 differs"),
              (foreign, "does not fit the model"), (foreign / "model.safetensors", "does not fit the model"),
              (tmp_path, "no config.json")]

@@ -179,6 +179,9 @@ def export_hf(path, out) -> dict:
     if Path(out).resolve() == run_dir.resolve():
         raise UserError(f"--out {out} is the run directory itself; choose another directory")
     model, tokenizer, cfg, run_dir, weights = load_weights(path)
+    if cfg.model.canon:
+        raise UserError(f"{run_dir} has canon layers (model.canon={cfg.model.canon}), which a Llama "
+                        "checkpoint cannot hold; export a run without them")
     out = output_dir(Path(out))
     config = hf_config(cfg.model, tokenizer)
     tensors = {name: t.to("cpu", torch.float32).contiguous() for name, t in hf_state_dict(model).items()}
