@@ -46,7 +46,8 @@ class ModelConfig:
             raise UserError(
                 f"model.attn_backend={self.attn_backend!r} is unknown; use auto, triton, sdpa or eager")
         if self.canon < 0 or self.canon == 1:
-            raise UserError(f"model.canon={self.canon}: use 0 (no canon layers) or a kernel of 2 tokens or more")
+            raise UserError(
+                f"model.canon={self.canon}: use 0 (no canon layers) or a kernel of 2 tokens or more")
         kv = self.n_kv_head or self.n_head
         if self.d_model % self.n_head or self.n_head % kv:
             raise UserError(

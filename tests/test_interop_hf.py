@@ -215,8 +215,9 @@ def test_finetuned_weights_export(tokenizer, tmp_path):
 
 
 def test_export_errors_are_one_line(tokenizer, tmp_path, capsys):
-    """Canon layers (no Llama equivalent), no weights, a tokenizer of another size, a tokenizer that is not the one trained with (sha256 in
-    config.json's meta, as pretrain writes it), weights of another shape: one line, exit code 2."""
+    """Canon layers (no Llama equivalent), no weights, a tokenizer of another size, a tokenizer that is
+    not the one trained with (sha256 in config.json's meta, as pretrain writes it), weights of another
+    shape: one line, exit code 2."""
     from safetensors.torch import save_model
 
     no_weights = make_run(tmp_path / "no-weights", tokenizer)
