@@ -139,36 +139,52 @@ class Canon(nn.Module):
         super().__init__()
         self.weight = nn.Parameter(torch.zeros(k, d_model))
 
-    def forward(self, h, layer: int, ctx):
-        if ctx.visible is None:  # consecutive positions: shift
-            out = h * (1 + self.weight[0])
-            for j in range(1, self.weight.shape[0]):
-                prev = torch.zeros_like(h)
-                prev[:, j:] = h[:, :-j]
-                if ctx.seg is not None:
-                    same = torch.zeros_like(ctx.seg, dtype=torch.bool)
-                    same[:, j:] = ctx.seg[:, j:] == ctx.seg[:, :-j]
-                    prev = prev * same[..., None]
-                out = out + prev * self.weight[j]
-            return out
-        h_all = h
-        if ctx.cache is not None:
-            past = ctx.cache.canon[layer]
-            h_all = h if past is None else torch.cat([past, h], dim=1)
-            ctx.cache.canon[layer] = h_all
+    def forward(self, h, layer: int, ctx: CanonContext):
+        h_all = ctx.history(h, layer)
         out = h * (1 + self.weight[0])
         for j in range(1, self.weight.shape[0]):
-            pick = ctx.visible & (ctx.pos_k[:, None, :] == ctx.pos_q[:, :, None] - j)  # (B, T, S)
-            out = out + (pick.to(h.dtype) @ h_all) * self.weight[j]
+            out = out + ctx.predecessor(h_all, j) * self.weight[j]
         return out
 
 
 class CanonContext:
     """What a forward pass's canon layers need: segment ids (shift path), or the visible keys (B or 1,
-    T, S) with the RoPE positions of queries (B or 1, T) and keys (B or 1, S), and the cache."""
+    T, S) with the RoPE positions of queries (B or 1, T) and keys (B or 1, S), and the cache. Which key
+    is each query's j-th predecessor is worked out once a pass, for every layer."""
 
     def __init__(self, seg=None, visible=None, pos_q=None, pos_k=None, cache=None):
         self.seg, self.visible, self.pos_q, self.pos_k, self.cache = seg, visible, pos_q, pos_k, cache
+        self._picks: dict[int, torch.Tensor | None] = {}
+
+    def history(self, h, layer: int):
+        """A layer's canon inputs: this pass's, after the cached ones (then cached in their turn)."""
+        if self.cache is None:
+            return h
+        past = self.cache.canon[layer]
+        h_all = h if past is None else torch.cat([past, h], dim=1)
+        self.cache.canon[layer] = h_all
+        return h_all
+
+    def predecessor(self, h_all, j: int):
+        """Every query token's j-th predecessor in its document among h_all's rows (zero where none)."""
+        pick = self._pick(j)
+        if self.visible is not None:
+            return pick.to(h_all.dtype) @ h_all
+        prev = torch.zeros_like(h_all)
+        prev[:, j:] = h_all[:, :-j]
+        return prev if pick is None else prev * pick
+
+    def _pick(self, j: int):
+        if j not in self._picks:
+            if self.visible is not None:  # (B, T, S): the visible key at the query's position minus j
+                self._picks[j] = self.visible & (self.pos_k[:, None, :] == self.pos_q[:, :, None] - j)
+            elif self.seg is None:  # one document: every shift is in it
+                self._picks[j] = None
+            else:  # (B, T, 1): the token j back is in the same segment
+                same = torch.zeros_like(self.seg, dtype=torch.bool)
+                same[:, j:] = self.seg[:, j:] == self.seg[:, :-j]
+                self._picks[j] = same[..., None]
+        return self._picks[j]
 
 
 class SwiGLU(nn.Module):
@@ -186,7 +202,6 @@ class SwiGLU(nn.Module):
 class Block(nn.Module):
     def __init__(self, cfg: ModelConfig, layer: int):
         super().__init__()
-        self.layer = layer
         self.norm1 = RMSNorm(cfg.d_model, cfg.norm_eps)
         self.canon = Canon(cfg.d_model, cfg.canon) if cfg.canon else None
         self.attn = Attention(cfg, layer)
@@ -196,7 +211,7 @@ class Block(nn.Module):
     def forward(self, x, rope, mask, seg_k, cache, backend, canon: CanonContext | None = None):
         h = self.norm1(x)
         if self.canon is not None:
-            h = self.canon(h, self.layer, canon)
+            h = self.canon(h, self.attn.layer, canon)
         x = x + self.attn(h, rope, mask, seg_k, cache, backend)
         return x + self.mlp(self.norm2(x))
 
